@@ -1,0 +1,110 @@
+// Freeing a garbage set found by either collector, with finalizers that may resurrect.
+//
+// On entry every garbage object has DYING set and its true count (references from
+// inside and outside the set). The order follows CPython's handling of unreachable
+// objects (PEP 442):
+//
+//   1. clear weak references to the garbage (nobody can upgrade to a dying object);
+//   2. hold every garbage object (+1), run each finalizer that has not run yet, drop
+//      the holds: a finalizer's releases can never free a garbage object under us;
+//   3. if any finalizer ran, look for resurrection: count again the references from
+//      inside the set; an object held from outside, and all it reaches in the set,
+//      is live again (DYING cleared, FINALIZED kept, so it is finalized only once);
+//   4. drop every payload (references to garbage objects just lower their counts;
+//      references to live objects are released and may free them in turn), then
+//      free every slot.
+
+struct CollectionStats {
+    var phaseNanos = [UInt64](repeating: 0, count: GcPhase.allCases.count)
+    var roots = 0
+    var visited = 0
+    var freedObjects = 0
+    var freedBytes = 0
+    var finalized = 0
+    var resurrected = 0
+
+    mutating func lap(_ phase: GcPhase, _ start: inout UInt64, _ now: UInt64) {
+        phaseNanos[phase.rawValue] &+= now &- start
+        start = now
+    }
+}
+
+extension HeapCore {
+    func reclaim(_ garbage: RefStack, _ stats: inout CollectionStats) {
+        guard !garbage.isEmpty else { return }
+        var start = now
+        var finalizable = 0
+        for i in 0..<garbage.count {
+            let object = garbage[i]
+            if object.has(ObjectHeader.hasWeak) { weakTable.clear(object) }
+            if object.has(ObjectHeader.hasFinalizer) && !object.has(ObjectHeader.finalized) {
+                finalizable += 1
+            }
+        }
+        var dead = garbage
+        if finalizable > 0 {
+            for i in 0..<garbage.count { garbage[i].addCount(1) }
+            for i in 0..<garbage.count {
+                let object = garbage[i]
+                if object.has(ObjectHeader.hasFinalizer) && !object.has(ObjectHeader.finalized) {
+                    object.set(ObjectHeader.finalized)
+                    runFinalizer(descriptor(of: object), object)
+                    stats.finalized += 1
+                }
+            }
+            for i in 0..<garbage.count { garbage[i].addCount(-1) }
+            dead = removeResurrected(garbage, &stats)
+        }
+        stats.lap(.finalize, &start, now)
+
+        let wasDraining = draining
+        draining = true
+        for i in 0..<dead.count {
+            let object = dead[i]
+            if object.has(ObjectHeader.buffered) { removeCandidate(object) }
+            dropPayload(descriptor(of: object), object)
+        }
+        for i in 0..<dead.count {
+            stats.freedBytes += allocator.slotBytes(of: dead[i])
+            freeSlot(dead[i])
+        }
+        stats.freedObjects += dead.count
+        freedByCollector += dead.count
+        draining = wasDraining
+        stats.lap(.sweep, &start, now)
+    }
+
+    /// Step 3: returns the objects still dead after finalizers ran.
+    private func removeResurrected(_ garbage: RefStack, _ stats: inout CollectionStats) -> RefStack {
+        // Scratch count in BUFFER_INDEX (no garbage object is in the candidate buffer:
+        // releases of DYING objects never buffer them).
+        for i in 0..<garbage.count { garbage[i].bufferIndex = Int(garbage[i].count) }
+        for i in 0..<garbage.count {
+            forEachChild(of: garbage[i]) { child in
+                if child.has(ObjectHeader.dying) { child.bufferIndex -= 1 }
+            }
+        }
+        for i in 0..<garbage.count where garbage[i].bufferIndex > 0 && garbage[i].has(ObjectHeader.dying) {
+            let root = garbage[i]
+            root.clear(ObjectHeader.dying)
+            workStack.push(root)
+            while let object = workStack.pop() {
+                stats.resurrected += 1
+                forEachChild(of: object) { child in
+                    if child.has(ObjectHeader.dying) {
+                        child.clear(ObjectHeader.dying)
+                        workStack.push(child)
+                    }
+                }
+            }
+        }
+        resurrections += stats.resurrected
+        guard stats.resurrected > 0 else { return garbage }
+        let dead = RefStack(capacity: garbage.count)
+        for i in 0..<garbage.count {
+            garbage[i].bufferIndex = 0
+            if garbage[i].has(ObjectHeader.dying) { dead.push(garbage[i]) }
+        }
+        return dead
+    }
+}

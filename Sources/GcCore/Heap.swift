@@ -1,0 +1,257 @@
+/// Errors the heap reports instead of stopping.
+public enum HeapError: Error, Equatable, CustomStringConvertible {
+    /// The system could not provide memory, even after a full collection.
+    case outOfMemory(bytes: Int)
+    /// A payload size below the type's size or beyond what a header can describe.
+    case invalidPayloadSize(type: String, bytes: Int)
+    /// The type was never registered.
+    case unregisteredType(String)
+    /// `unpin` of an object that is not pinned.
+    case notPinned
+
+    public var description: String {
+        switch self {
+        case let .outOfMemory(bytes): "out of memory allocating \(bytes) bytes"
+        case let .invalidPayloadSize(type, bytes): "invalid payload size \(bytes) for type \(type)"
+        case let .unregisteredType(name): "type \(name) is not registered"
+        case .notPinned: "unpin of an object that is not pinned"
+        }
+    }
+}
+
+/// A garbage-collected heap: reference counts free acyclic garbage at once; a cycle
+/// collector (minor: young trial deletion; full: precise mark-sweep) frees cycles.
+///
+/// Ownership: the heap's memory lives while this `Heap` or any of its objects does;
+/// when the `Heap` is released the heap collects, and frees itself once the last
+/// object still held elsewhere is freed.
+///
+/// Thread rule: one thread owns a heap at a time (non-atomic counts, no locks).
+/// The creating thread owns it; `transferOwnership()` hands it to the calling thread
+/// (the previous owner must have stopped using it). Use from another thread is
+/// detected: always for heap-level calls, in debug or `HAKOGC_CHECKED` builds for
+/// allocate/retain/release/stores, and stops the process with a message.
+///
+/// This is the raw API over `ObjectRef`s (used by the C ABI and by language
+/// runtimes); Swift code normally uses GcTypes, whose handles cannot dangle.
+public final class Heap {
+    @usableFromInline let core: HeapCore
+    private let isPrimary: Bool
+
+    public init(configuration: HeapConfiguration = HeapConfiguration()) {
+        core = HeapCore(configuration: configuration)
+        isPrimary = true
+        core.primary = self
+    }
+
+    init(secondaryFor core: HeapCore) {
+        self.core = core
+        isPrimary = false
+    }
+
+    deinit {
+        if isPrimary { core.detach() }
+    }
+
+    /// The heap that owns `object` (a live object).
+    public static func owning(_ object: ObjectRef) -> Heap {
+        HeapCore.withOwner(of: object) { $0.facade }
+    }
+
+    /// Anything the embedder wants to reach from finalizers and observers (a runtime's
+    /// interpreter state, a test's recorder). The heap holds it strongly.
+    public var context: AnyObject? {
+        get { core.context }
+        set { core.context = newValue }
+    }
+
+    public var configuration: HeapConfiguration {
+        get { core.configuration }
+        set {
+            core.ownership.check("configuration")
+            core.configuration = newValue
+        }
+    }
+
+    /// Makes the calling thread the owner. The previous owner must not touch the heap
+    /// or its objects afterwards.
+    public func transferOwnership() { core.ownership.transferToCurrentThread() }
+
+    // MARK: Objects
+
+    /// Allocates an object of `type` with count 1, owned by the caller.
+    /// - Parameter payloadBytes: at least `type.payloadSize` (the default).
+    /// - Parameter zeroed: fill the payload with zero bytes (reference slots empty).
+    ///   Swift payloads are initialized by their caller and pass false.
+    /// - Throws: `.unregisteredType`, `.invalidPayloadSize`, `.outOfMemory`.
+    @inlinable
+    public func allocate(
+        _ type: TypeDescriptor, payloadBytes: Int? = nil, zeroed: Bool = true
+    ) throws(HeapError) -> ObjectRef {
+        let bytes = payloadBytes ?? type.payloadSize
+        guard type.index != 0 else { throw .unregisteredType(type.name) }
+        guard bytes >= type.payloadSize, bytes <= Int(Int32.max) else {
+            throw .invalidPayloadSize(type: type.name, bytes: bytes)
+        }
+        guard let object = core.allocate(type, payloadBytes: bytes) else {
+            throw .outOfMemory(bytes: bytes)
+        }
+        if zeroed { object.payload.initializeMemory(as: UInt8.self, repeating: 0, count: bytes) }
+        return object
+    }
+
+    /// Adds one strong reference. Misuse (a freed object) stops the process.
+    @inlinable
+    public func retain(_ object: ObjectRef) { core.retain(object) }
+
+    /// Drops one strong reference; at zero the object is finalized and freed, and
+    /// what it referenced is released (iteratively). A release of a freed object or
+    /// one count too many stops the process with a message.
+    @inlinable
+    public func release(_ object: ObjectRef) { core.release(object) }
+
+    /// Releases `object` in whichever heap owns it (for handles that do not store the heap).
+    @inlinable
+    public static func release(_ object: ObjectRef) {
+        HeapCore.withOwner(of: object) { $0.release(object) }
+    }
+
+    /// Retains `object` in whichever heap owns it.
+    @inlinable
+    public static func retain(_ object: ObjectRef) {
+        HeapCore.withOwner(of: object) { $0.retain(object) }
+    }
+
+    /// The strong count (handles + heap references + pins). For tests and diagnostics.
+    public func referenceCount(_ object: ObjectRef) -> Int { Int(object.count) }
+
+    /// The reference stored at `offset` in `object`'s payload, borrowed (not retained).
+    @inlinable
+    public func loadReference(from object: ObjectRef, offset: Int) -> ObjectRef? {
+        ObjectRef(bits: object.payload.load(fromByteOffset: offset, as: UInt.self))
+    }
+
+    /// Stores `value` at `offset` in `object`'s payload: retains the new target,
+    /// releases the old one. The type's trace must report that slot.
+    @inlinable
+    public func storeReference(_ value: ObjectRef?, into object: ObjectRef, offset: Int) {
+        if let value { core.retain(value) }
+        let old = object.payload.load(fromByteOffset: offset, as: UInt.self)
+        object.payload.storeBytes(of: value?.bits ?? 0, toByteOffset: offset, as: UInt.self)
+        if let old = ObjectRef(bits: old) { core.release(old) }
+    }
+
+    /// The registered type of a live object.
+    public func type(of object: ObjectRef) -> TypeDescriptor {
+        TypeRegistry.shared.descriptor(atIndex: object.typeIndex)
+    }
+
+    /// Whether `address` is the header of a live object of this heap. Walks the page
+    /// list: meant for validation layers (the C ABI) and tests, not hot paths.
+    public func contains(_ address: UInt) -> Bool {
+        guard address & 15 == 0, let object = ObjectRef(bits: address),
+              let page = Page(bits: address & ~Page.mask) else { return false }
+        var found = false
+        core.allocator.forEachPage { if $0 == page { found = true } }
+        guard found else { return false }
+        if page.isLarge { return address == page.bits + UInt(Page.headerSize) && object.bits0 != 0 }
+        let offset = Int(address - page.bits) - Page.headerSize
+        guard offset >= 0, offset % Int(page.slotSize) == 0, address < page.bits + UInt(page.bump) else {
+            return false
+        }
+        return object.bits0 != 0
+    }
+
+    // MARK: Pins, weak references, pressure
+
+    /// Keeps `object` alive whatever its other counts (a root, e.g. for a foreign
+    /// holder). Pins nest: each `pin` needs one `unpin`.
+    public func pin(_ object: ObjectRef) {
+        core.ownership.check("pin")
+        core.pin(object)
+    }
+
+    public func unpin(_ object: ObjectRef) throws(HeapError) {
+        core.ownership.check("unpin")
+        guard core.unpin(object) else { throw .notPinned }
+    }
+
+    public func pinCount(_ object: ObjectRef) -> Int { core.pinCount(object) }
+
+    /// A weak reference to a live object (it does not keep it alive).
+    public func makeWeak(_ object: ObjectRef) -> WeakReference {
+        core.ownership.check("makeWeak")
+        return core.weakTable.reference(to: object)
+    }
+
+    /// The target with one more count (the caller releases it), or nil once it died.
+    public func upgrade(_ weak: WeakReference) -> ObjectRef? {
+        core.ownership.check("upgrade")
+        guard let object = core.weakTable.target(of: weak) else { return nil }
+        core.retain(object)
+        return object
+    }
+
+    /// Declares memory held outside the heap by its objects (buffers, file maps):
+    /// it counts toward the full-collection threshold.
+    public func addMemoryPressure(_ bytes: Int) {
+        core.ownership.check("addMemoryPressure")
+        precondition(bytes >= 0, "HakoGC: addMemoryPressure with a negative byte count")
+        core.externalBytes += bytes
+        if core.configuration.automaticCollection && core.liveBytes + core.externalBytes >= core.fullThreshold {
+            core.collect(.full, reason: .memoryPressure)
+        }
+    }
+
+    public func removeMemoryPressure(_ bytes: Int) {
+        core.ownership.check("removeMemoryPressure")
+        precondition(bytes >= 0 && bytes <= core.externalBytes,
+                     "HakoGC: removeMemoryPressure(\(bytes)) exceeds the \(core.externalBytes) bytes added")
+        core.externalBytes -= bytes
+    }
+
+    // MARK: Collection and statistics
+
+    /// Collects now. Returns what the collection did, or nil if it was deferred
+    /// because the call came from a finalizer or from within a collection (it then
+    /// runs as soon as that work finishes).
+    @discardableResult
+    public func collect(_ kind: CollectionKind = .minor) -> CollectionEvent? {
+        core.ownership.check("collect")
+        return core.collect(kind, reason: .explicit)
+    }
+
+    /// Called after every collection, on the owner thread, with the heap consistent.
+    /// It must not collect (such a request is deferred). Nil costs nothing.
+    public var collectionObserver: ((CollectionEvent) -> Void)? {
+        get { core.observer }
+        set { core.observer = newValue }
+    }
+
+    /// Counters now; `detailed` adds per-type figures (walks the heap).
+    public func statistics(detailed: Bool = false) -> HeapStatistics {
+        core.ownership.check("statistics")
+        return core.statistics(detailed: detailed)
+    }
+
+    /// Counts a copy of storage that was shared with Swift (GcTypes conversions).
+    public func recordConversionCopy(bytes: Int) {
+        core.conversionCopies += 1
+        core.conversionCopyBytes += bytes
+    }
+
+    /// Gives cached empty pages back to the system now.
+    public func trim() {
+        core.ownership.check("trim")
+        core.allocator.trimEmptyPages()
+    }
+
+    /// Calls `body` with every live object (a heap snapshot). `body` must not
+    /// allocate, free or change counts.
+    public func forEachObject(_ body: (ObjectRef) -> Void) {
+        core.ownership.check("forEachObject")
+        core.allocator.forEachObject { object in
+            if !object.has(ObjectHeader.dying) { body(object) }
+        }
+    }
+}

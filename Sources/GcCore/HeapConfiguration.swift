@@ -1,0 +1,22 @@
+/// Pacing and tuning of one heap. Defaults suit a few-hundred-MiB heap on a laptop-class
+/// machine; every figure is a threshold, not a promise.
+///
+/// Pacing rule (see docs/architecture.md, "When collections run"):
+/// - a **minor** collection runs at the next allocation once `minorAllocationBytes`
+///   have been allocated since the last one, or once the candidate buffer holds
+///   `minorCandidateLimit` objects;
+/// - a **full** collection runs at the next allocation once live plus external
+///   (memory-pressure) bytes reach `fullGrowthFactor` × what survived the last full
+///   collection, and at least `fullMinimumBytes`.
+public struct HeapConfiguration: Sendable, Equatable {
+    public var minorAllocationBytes: Int = 256 << 10
+    public var minorCandidateLimit: Int = 4096
+    public var fullGrowthFactor: Double = 2.0
+    public var fullMinimumBytes: Int = 32 << 20
+    /// Empty pages kept for reuse; more are given back to the system at once.
+    public var emptyPageCache: Int = 16
+    /// When false, collections run only when asked for (`collect`).
+    public var automaticCollection: Bool = true
+
+    public init() {}
+}

@@ -1,0 +1,177 @@
+import CJemalloc
+
+// A page: 64 KiB of heap memory, 64 KiB aligned, so `address & ~0xFFFF` of any object
+// header finds its page. Small pages hold slots of one size class; a large page holds
+// one object (its block may be longer than 64 KiB, but the header sits in the first 64).
+//
+// Page header (the first 64 bytes):
+//
+// | offset | size | field        | meaning                                              |
+// |--------|------|--------------|------------------------------------------------------|
+// | 0      | 8    | owner        | the HeapCore that owns the page (unretained)         |
+// | 8      | 8    | freeList     | first free slot (its word 1 links the next), or 0    |
+// | 16     | 4    | bump         | offset of the next never-used slot                   |
+// | 20     | 4    | end          | offset past the last slot                            |
+// | 24     | 4    | slotSize     | bytes per slot, header included                      |
+// | 28     | 2    | sizeClass    | index into SizeClasses                               |
+// | 30     | 1    | kind         | 0 small, 1 large                                     |
+// | 31     | 1    | inAvailable  | 1 while on its size class's list of pages with room  |
+// | 32     | 4    | liveCount    | allocated slots                                      |
+// | 36     | 4    | pageIndex    | position in the heap's list of all pages             |
+// | 40     | 8    | nextAvailable| next page with room in this size class, or 0         |
+// | 48     | 8    | prevAvailable| previous one, or 0                                   |
+// | 56     | 8    | blockBytes   | bytes obtained from the system for this page         |
+
+@usableFromInline
+struct Page: Equatable {
+    @usableFromInline static let size = 1 << 16
+    @usableFromInline static let mask = UInt(size - 1)
+    @usableFromInline static let headerSize = 64
+
+    @usableFromInline let base: UnsafeMutableRawPointer
+
+    @inlinable init(_ base: UnsafeMutableRawPointer) { self.base = base }
+
+    @inlinable
+    init?(bits: UInt) {
+        guard let p = UnsafeMutableRawPointer(bitPattern: bits) else { return nil }
+        base = p
+    }
+
+    /// The page that holds `object`'s header.
+    @inlinable
+    static func of(_ object: ObjectRef) -> Page {
+        // SAFETY: every object header lies in the first 64 KiB of its page block.
+        Page(UnsafeMutableRawPointer(bitPattern: object.bits & ~mask).unsafelyUnwrapped)
+    }
+
+    @inlinable var bits: UInt { UInt(bitPattern: base) }
+
+    // SAFETY: the fields below are the header bytes of a page this heap owns.
+    @inlinable var owner: UnsafeMutableRawPointer {
+        get { base.load(as: UnsafeMutableRawPointer.self) }
+        nonmutating set { base.storeBytes(of: newValue, as: UnsafeMutableRawPointer.self) }
+    }
+    @inlinable var freeList: UInt {
+        get { base.load(fromByteOffset: 8, as: UInt.self) }
+        nonmutating set { base.storeBytes(of: newValue, toByteOffset: 8, as: UInt.self) }
+    }
+    @inlinable var bump: UInt32 {
+        get { base.load(fromByteOffset: 16, as: UInt32.self) }
+        nonmutating set { base.storeBytes(of: newValue, toByteOffset: 16, as: UInt32.self) }
+    }
+    @inlinable var end: UInt32 {
+        get { base.load(fromByteOffset: 20, as: UInt32.self) }
+        nonmutating set { base.storeBytes(of: newValue, toByteOffset: 20, as: UInt32.self) }
+    }
+    @inlinable var slotSize: UInt32 {
+        get { base.load(fromByteOffset: 24, as: UInt32.self) }
+        nonmutating set { base.storeBytes(of: newValue, toByteOffset: 24, as: UInt32.self) }
+    }
+    @inlinable var sizeClass: Int {
+        get { Int(base.load(fromByteOffset: 28, as: UInt16.self)) }
+        nonmutating set { base.storeBytes(of: UInt16(newValue), toByteOffset: 28, as: UInt16.self) }
+    }
+    @inlinable var isLarge: Bool {
+        get { base.load(fromByteOffset: 30, as: UInt8.self) != 0 }
+        nonmutating set { base.storeBytes(of: newValue ? 1 : 0, toByteOffset: 30, as: UInt8.self) }
+    }
+    @inlinable var inAvailable: Bool {
+        get { base.load(fromByteOffset: 31, as: UInt8.self) != 0 }
+        nonmutating set { base.storeBytes(of: newValue ? 1 : 0, toByteOffset: 31, as: UInt8.self) }
+    }
+    @inlinable var liveCount: UInt32 {
+        get { base.load(fromByteOffset: 32, as: UInt32.self) }
+        nonmutating set { base.storeBytes(of: newValue, toByteOffset: 32, as: UInt32.self) }
+    }
+    @inlinable var pageIndex: Int {
+        get { Int(base.load(fromByteOffset: 36, as: UInt32.self)) }
+        nonmutating set { base.storeBytes(of: UInt32(newValue), toByteOffset: 36, as: UInt32.self) }
+    }
+    @inlinable var nextAvailable: UInt {
+        get { base.load(fromByteOffset: 40, as: UInt.self) }
+        nonmutating set { base.storeBytes(of: newValue, toByteOffset: 40, as: UInt.self) }
+    }
+    @inlinable var prevAvailable: UInt {
+        get { base.load(fromByteOffset: 48, as: UInt.self) }
+        nonmutating set { base.storeBytes(of: newValue, toByteOffset: 48, as: UInt.self) }
+    }
+    @inlinable var blockBytes: Int {
+        get { Int(base.load(fromByteOffset: 56, as: UInt64.self)) }
+        nonmutating set { base.storeBytes(of: UInt64(newValue), toByteOffset: 56, as: UInt64.self) }
+    }
+
+    /// Pops a free slot or bumps; nil when the page is full.
+    @inlinable
+    func takeSlot() -> ObjectRef? {
+        let head = freeList
+        if head != 0 {
+            let slot = ObjectRef(bits: head).unsafelyUnwrapped
+            freeList = UInt(truncatingIfNeeded: slot.bits1)
+            liveCount &+= 1
+            return slot
+        }
+        let offset = bump
+        let size = slotSize
+        if offset &+ size <= end {
+            bump = offset &+ size
+            liveCount &+= 1
+            return ObjectRef(base + Int(offset))
+        }
+        return nil
+    }
+
+    /// Puts a slot back on the free list and marks it free (word 0 = 0).
+    @inlinable
+    func returnSlot(_ slot: ObjectRef) {
+        slot.bits0 = 0
+        slot.bits1 = UInt64(freeList)
+        freeList = slot.bits
+        liveCount &-= 1
+    }
+
+    var capacity: Int { (Page.size - Page.headerSize) / Int(slotSize) }
+
+    /// Calls `body` with every allocated object of the page (free slots skipped).
+    func forEachObject(_ body: (ObjectRef) -> Void) {
+        if isLarge {
+            let object = ObjectRef(base + Page.headerSize)
+            if object.bits0 != 0 { body(object) }
+            return
+        }
+        let size = Int(slotSize)
+        var offset = Page.headerSize
+        let limit = Int(bump)
+        while offset < limit {
+            let object = ObjectRef(base + offset)
+            if object.bits0 != 0 { body(object) }
+            offset += size
+        }
+    }
+}
+
+/// Where page blocks come from: jemalloc with 64 KiB alignment, or the system
+/// allocator in sanitizer builds (`-Xswiftc -DHAKOGC_SYSTEM_MALLOC`), where ASan
+/// must see every block.
+enum PageMemory {
+    static func allocate(bytes: Int) -> UnsafeMutableRawPointer? {
+        #if HAKOGC_SYSTEM_MALLOC
+        var out: UnsafeMutableRawPointer?
+        return posix_memalign(&out, Page.size, bytes) == 0 ? out : nil
+        #else
+        return mallocx(bytes, hako_mallocx_align_flags(Page.size))
+        #endif
+    }
+
+    static func free(_ block: UnsafeMutableRawPointer, bytes: Int) {
+        #if HAKOGC_SYSTEM_MALLOC
+        Glibc.free(block)
+        #else
+        sdallocx(block, bytes, hako_mallocx_align_flags(Page.size))
+        #endif
+    }
+}
+
+#if HAKOGC_SYSTEM_MALLOC
+import Glibc
+#endif

@@ -1,0 +1,223 @@
+/// The slot allocator of one heap: size-class pages from jemalloc, a free list per
+/// page, bump allocation in fresh pages, large objects in blocks of their own.
+///
+/// Allocation is a free-list pop or a bump in the current page of the size class.
+/// A page that gains a free slot joins its class's list of pages with room; a page
+/// that becomes empty goes to a small cache, and pages beyond the cache are given
+/// back to jemalloc at once. Every page is listed in `pages`, so the heap can walk
+/// all objects (full collection, snapshots, leak checks).
+///
+/// Thread rule: owned by one heap, used by that heap's owner thread only.
+@usableFromInline
+final class SizeClassAllocator {
+    /// Current page per size class (page address or 0).
+    @usableFromInline let current: UnsafeMutablePointer<UInt>
+    /// Head of the list of pages with room, per size class.
+    let availableHead: UnsafeMutablePointer<UInt>
+    /// Every page this allocator owns, small and large.
+    private(set) var pages: [Page] = []
+    private var emptyCache: [Page] = []
+    let emptyCacheLimit: Int
+    let owner: UnsafeMutableRawPointer
+
+    private(set) var pagesAllocated = 0
+    private(set) var pagesReleased = 0
+    /// Bytes of page blocks held from the system now.
+    private(set) var committedBytes = 0
+
+    init(owner: UnsafeMutableRawPointer, emptyPageCache: Int) {
+        self.owner = owner
+        emptyCacheLimit = emptyPageCache
+        current = .allocate(capacity: SizeClasses.count)
+        current.initialize(repeating: 0, count: SizeClasses.count)
+        availableHead = .allocate(capacity: SizeClasses.count)
+        availableHead.initialize(repeating: 0, count: SizeClasses.count)
+    }
+
+    deinit {
+        releaseAll()
+        current.deallocate()
+        availableHead.deallocate()
+    }
+
+    /// Gives every page back, live objects or not (heap teardown).
+    func releaseAll() {
+        for page in pages { freeBlock(page) }
+        for page in emptyCache { freeBlock(page) }
+        pages.removeAll()
+        emptyCache.removeAll()
+        current.update(repeating: 0, count: SizeClasses.count)
+        availableHead.update(repeating: 0, count: SizeClasses.count)
+    }
+
+    /// A slot of size class `sizeClass`; nil only if the system is out of memory.
+    @inlinable
+    func allocateSmall(sizeClass: Int) -> ObjectRef? {
+        if let page = Page(bits: current[sizeClass]), let slot = page.takeSlot() {
+            return slot
+        }
+        return refillAndAllocate(sizeClass: sizeClass)
+    }
+
+    @usableFromInline
+    func refillAndAllocate(sizeClass: Int) -> ObjectRef? {
+        // The current page is full: take a page with room, else a cached or new one.
+        if let page = Page(bits: availableHead[sizeClass]) {
+            unlinkAvailable(page)
+            current[sizeClass] = page.bits
+            return page.takeSlot()
+        }
+        guard let page = newSmallPage(sizeClass: sizeClass) else { return nil }
+        current[sizeClass] = page.bits
+        return page.takeSlot()
+    }
+
+    private func newSmallPage(sizeClass: Int) -> Page? {
+        let page: Page
+        if let cached = emptyCache.popLast() {
+            page = cached
+        } else {
+            guard let block = PageMemory.allocate(bytes: Page.size) else { return nil }
+            page = Page(block)
+            page.blockBytes = Page.size
+            pagesAllocated += 1
+            committedBytes += Page.size
+        }
+        page.owner = owner
+        page.freeList = 0
+        page.bump = UInt32(Page.headerSize)
+        let slot = SizeClasses.slotSizes[sizeClass]
+        page.slotSize = UInt32(slot)
+        page.end = UInt32(Page.headerSize + ((Page.size - Page.headerSize) / slot) * slot)
+        page.sizeClass = sizeClass
+        page.isLarge = false
+        page.inAvailable = false
+        page.liveCount = 0
+        page.nextAvailable = 0
+        page.prevAvailable = 0
+        page.pageIndex = pages.count
+        pages.append(page)
+        return page
+    }
+
+    /// A large object of `slotBytes` (header included) in a block of its own.
+    @usableFromInline
+    func allocateLarge(slotBytes: Int) -> ObjectRef? {
+        let bytes = Page.headerSize + slotBytes
+        guard let block = PageMemory.allocate(bytes: bytes) else { return nil }
+        let page = Page(block)
+        page.owner = owner
+        page.blockBytes = bytes
+        page.isLarge = true
+        page.inAvailable = false
+        page.slotSize = UInt32(truncatingIfNeeded: min(slotBytes, Int(UInt32.max)))
+        page.liveCount = 1
+        page.bump = UInt32(Page.headerSize)
+        page.end = UInt32(Page.headerSize)
+        page.freeList = 0
+        page.pageIndex = pages.count
+        pages.append(page)
+        pagesAllocated += 1
+        committedBytes += bytes
+        return ObjectRef(block + Page.headerSize)
+    }
+
+    /// Frees `object`'s slot. The caller has already dropped its payload.
+    @inlinable
+    func free(_ object: ObjectRef) {
+        let page = Page.of(object)
+        if page.isLarge {
+            object.bits0 = 0
+            removePage(page)
+            return
+        }
+        page.returnSlot(object)
+        if page.bits == current[page.sizeClass] { return }
+        if page.liveCount == 0 {
+            if page.inAvailable { unlinkAvailable(page) }
+            retireEmpty(page)
+        } else if !page.inAvailable {
+            linkAvailable(page)
+        }
+    }
+
+    @usableFromInline
+    func linkAvailable(_ page: Page) {
+        let cls = page.sizeClass
+        page.prevAvailable = 0
+        page.nextAvailable = availableHead[cls]
+        if let next = Page(bits: availableHead[cls]) { next.prevAvailable = page.bits }
+        availableHead[cls] = page.bits
+        page.inAvailable = true
+    }
+
+    @usableFromInline
+    func unlinkAvailable(_ page: Page) {
+        if let prev = Page(bits: page.prevAvailable) {
+            prev.nextAvailable = page.nextAvailable
+        } else {
+            availableHead[page.sizeClass] = page.nextAvailable
+        }
+        if let next = Page(bits: page.nextAvailable) { next.prevAvailable = page.prevAvailable }
+        page.inAvailable = false
+        page.nextAvailable = 0
+        page.prevAvailable = 0
+    }
+
+    @usableFromInline
+    func retireEmpty(_ page: Page) {
+        detach(page)
+        if emptyCache.count < emptyCacheLimit {
+            emptyCache.append(page)
+        } else {
+            freeBlock(page)
+        }
+    }
+
+    @usableFromInline
+    func removePage(_ page: Page) {
+        detach(page)
+        freeBlock(page)
+    }
+
+    /// Removes `page` from `pages` in O(1) (swap with the last).
+    private func detach(_ page: Page) {
+        let index = page.pageIndex
+        let last = pages.removeLast()
+        if last != page {
+            pages[index] = last
+            last.pageIndex = index
+        }
+    }
+
+    private func freeBlock(_ page: Page) {
+        let bytes = page.blockBytes
+        committedBytes -= bytes
+        pagesReleased += 1
+        PageMemory.free(page.base, bytes: bytes)
+    }
+
+    /// Gives the empty-page cache back to the system (memory pressure, heap trim).
+    func trimEmptyPages() {
+        for page in emptyCache { freeBlock(page) }
+        emptyCache.removeAll()
+    }
+
+    /// Calls `body` with every allocated object, page by page.
+    func forEachObject(_ body: (ObjectRef) -> Void) {
+        // Index loop: `body` must not allocate or free (collectors snapshot first).
+        for page in pages { page.forEachObject(body) }
+    }
+
+    /// The slot size an object occupies (header included).
+    @inlinable
+    func slotBytes(of object: ObjectRef) -> Int {
+        let page = Page.of(object)
+        return page.isLarge ? page.blockBytes - Page.headerSize : Int(page.slotSize)
+    }
+
+    func forEachPage(_ body: (Page) -> Void) { for page in pages { body(page) } }
+
+    var pageCount: Int { pages.count }
+    var cachedEmptyPages: Int { emptyCache.count }
+}

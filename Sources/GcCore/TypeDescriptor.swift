@@ -1,0 +1,92 @@
+/// Reports every outgoing reference of one payload, by calling `visit` once per edge
+/// (a reference held twice is reported twice). It must not allocate, free, retain or
+/// release, and must report exactly the references the heap counted for the object:
+/// the collector's soundness rests on it.
+public typealias TraceFunction = (_ payload: UnsafeMutableRawPointer, _ visit: (ObjectRef) -> Void) -> Void
+
+/// Releases whatever a payload owns when its object is freed. Swift payloads
+/// deinitialize themselves here (their reference fields release their targets).
+/// When a type has no drop function, the heap releases every traced reference.
+public typealias DropFunction = (_ payload: UnsafeMutableRawPointer) -> Void
+
+/// Runs once, before the object is freed, with the object still intact (count 0).
+/// It may read the object, allocate, and store a new reference to the object
+/// somewhere live ("resurrection"): the object then survives, and its finalizer never
+/// runs again. Collections it requests are deferred until it returns.
+public typealias FinalizeFunction = (_ heap: Heap, _ object: ObjectRef) -> Void
+
+/// Describes one kind of heap object: the single type mechanism shared by the Swift
+/// API (GcTypes) and the C ABI (CrossBoundary).
+///
+/// Ownership: descriptors are registered once in `TypeRegistry.shared` and live for
+/// the rest of the process. Thread rule: immutable after creation, so `Sendable`; the
+/// closures it holds are called only on the thread that owns the heap being worked on.
+public final class TypeDescriptor: @unchecked Sendable {
+    /// The fully-qualified name, `namespace/Name` or `namespace/Name@version`.
+    public let name: String
+    /// `TypeID.hash(name)`: stable across processes and languages.
+    public let typeID: UInt64
+    /// Payload bytes of one instance; `allocate` may ask for more (variable-size types).
+    public let payloadSize: Int
+    /// Types whose instances can never be part of a cycle (no references, or only
+    /// references to acyclic types). They are never cycle candidates.
+    public let acyclic: Bool
+    public let trace: TraceFunction?
+    public let drop: DropFunction?
+    public let finalize: FinalizeFunction?
+    /// Extra data for the layer that registered the type (e.g. the C ABI's vtable).
+    public let userData: (any Sendable)?
+
+    /// Registry index, stored in object headers. Set once at registration.
+    public internal(set) var index: Int = 0
+
+    /// Header flags every instance starts with.
+    @usableFromInline let initialFlags: UInt64
+
+    public convenience init(
+        name: String, payloadSize: Int, acyclic: Bool = false,
+        trace: TraceFunction? = nil, drop: DropFunction? = nil,
+        finalize: FinalizeFunction? = nil, userData: (any Sendable)? = nil
+    ) {
+        self.init(name: name, typeID: TypeID.hash(name), payloadSize: payloadSize, acyclic: acyclic,
+                  trace: trace, drop: drop, finalize: finalize, userData: userData)
+    }
+
+    /// With an explicit id: for tests of collision handling.
+    init(
+        name: String, typeID: UInt64, payloadSize: Int, acyclic: Bool,
+        trace: TraceFunction?, drop: DropFunction?,
+        finalize: FinalizeFunction?, userData: (any Sendable)?
+    ) {
+        precondition(payloadSize >= 0, "HakoGC: payloadSize of \(name) is negative")
+        self.name = name
+        self.typeID = typeID
+        self.payloadSize = payloadSize
+        // A type that reports no references cannot close a cycle.
+        self.acyclic = acyclic || trace == nil
+        self.trace = trace
+        self.drop = drop
+        self.finalize = finalize
+        self.userData = userData
+        initialFlags = (self.acyclic ? ObjectHeader.acyclic : 0)
+            | (finalize != nil ? ObjectHeader.hasFinalizer : 0)
+    }
+
+}
+
+/// Stable 64-bit type ids: FNV-1a (64-bit) over the UTF-8 bytes of the fully-qualified
+/// name, offset basis 0xcbf29ce484222325, prime 0x100000001b3. Any language can compute
+/// it offline in a few lines; the registry refuses collisions.
+public enum TypeID {
+    public static let offsetBasis: UInt64 = 0xcbf2_9ce4_8422_2325
+    public static let prime: UInt64 = 0x0000_0100_0000_01b3
+
+    public static func hash(_ name: String) -> UInt64 {
+        var h = offsetBasis
+        for byte in name.utf8 {
+            h ^= UInt64(byte)
+            h = h &* prime
+        }
+        return h
+    }
+}

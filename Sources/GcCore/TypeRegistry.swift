@@ -1,0 +1,99 @@
+import Synchronization
+
+/// Why a registration was refused.
+public enum TypeRegistryError: Error, Equatable, CustomStringConvertible {
+    /// Another name already holds this type id.
+    case idCollision(id: UInt64, existing: String, new: String)
+    /// The registry holds `TypeRegistry.capacity - 1` types already.
+    case full(capacity: Int)
+    /// The name is empty or not of the form `namespace/Name[@version]`.
+    case invalidName(String)
+
+    public var description: String {
+        switch self {
+        case let .idCollision(id, existing, new):
+            return "type id 0x\(String(id, radix: 16)) of \"\(new)\" is already taken by \"\(existing)\""
+        case let .full(capacity):
+            return "the type registry is full (\(capacity - 1) types)"
+        case let .invalidName(name):
+            return "\"\(name)\" is not a fully-qualified type name (namespace/Name[@version])"
+        }
+    }
+}
+
+/// The process-wide type registry: id → descriptor, name → id, index → descriptor.
+///
+/// Thread rule: safe from any thread (a mutex guards registration; looking up an
+/// index that a registration returned needs no lock). Registering the same name again
+/// returns the descriptor already there; a different name with the same id is refused.
+public final class TypeRegistry: Sendable {
+    public static let shared = TypeRegistry()
+
+    /// Index 0 is reserved for free slots, so 65 535 types fit in 16 header bits.
+    public static let capacity = 1 << 16
+
+    private struct State {
+        var byID: [UInt64: TypeDescriptor] = [:]
+        var count = 1
+    }
+    private let state = Mutex(State())
+    // SAFETY: written once per index under `state`'s lock before the index is handed
+    // out; never rewritten, so unlocked reads of handed-out indices are race-free.
+    nonisolated(unsafe) private let table: UnsafeMutablePointer<Unmanaged<TypeDescriptor>?>
+
+    private init() {
+        table = .allocate(capacity: TypeRegistry.capacity)
+        table.initialize(repeating: nil, count: TypeRegistry.capacity)
+    }
+
+    /// Registers `descriptor` (or finds the one registered under its name before).
+    /// - Returns: the registered descriptor, whose `index` is set.
+    @discardableResult
+    public func register(_ descriptor: TypeDescriptor) throws(TypeRegistryError) -> TypeDescriptor {
+        guard TypeRegistry.isValidName(descriptor.name) else { throw .invalidName(descriptor.name) }
+        return try state.withLock { (state) throws(TypeRegistryError) -> TypeDescriptor in
+            if let existing = state.byID[descriptor.typeID] {
+                if existing.name == descriptor.name { return existing }
+                throw .idCollision(id: descriptor.typeID, existing: existing.name, new: descriptor.name)
+            }
+            guard state.count < TypeRegistry.capacity else { throw .full(capacity: TypeRegistry.capacity) }
+            descriptor.index = state.count
+            table[state.count] = Unmanaged.passRetained(descriptor)
+            state.count += 1
+            state.byID[descriptor.typeID] = descriptor
+            return descriptor
+        }
+    }
+
+    /// The descriptor registered under `id`, if any.
+    public func descriptor(forID id: UInt64) -> TypeDescriptor? {
+        state.withLock { $0.byID[id] }
+    }
+
+    /// The id registered for `name`, if any.
+    public func typeID(forName name: String) -> UInt64? {
+        let id = TypeID.hash(name)
+        return state.withLock { $0.byID[id]?.name == name ? id : nil }
+    }
+
+    /// Number of registered types.
+    public var count: Int { state.withLock { $0.count - 1 } }
+
+    /// The descriptor at a header's type index. The index must come from a live object.
+    @inlinable
+    public func descriptor(atIndex index: Int) -> TypeDescriptor {
+        unsafeDescriptor(index).takeUnretainedValue()
+    }
+
+    @usableFromInline
+    func unsafeDescriptor(_ index: Int) -> Unmanaged<TypeDescriptor> {
+        table[index].unsafelyUnwrapped
+    }
+
+    /// `namespace/Name` with an optional `@version`; no spaces or control characters.
+    public static func isValidName(_ name: String) -> Bool {
+        guard let slash = name.firstIndex(of: "/"), slash != name.startIndex,
+              name.index(after: slash) != name.endIndex else { return false }
+        return !name.unicodeScalars.contains { $0.properties.isWhitespace || $0.value < 0x20 }
+    }
+}

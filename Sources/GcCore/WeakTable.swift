@@ -1,0 +1,61 @@
+/// A weak reference: a slot index and the slot's generation when it was made.
+///
+/// Ownership: a plain value; it keeps nothing alive and can be copied freely. It
+/// upgrades to a strong reference only while its target lives (`Heap.upgrade`); once
+/// the target dies the slot is cleared and its generation bumped, so an old
+/// `WeakReference` can never reach a freed object or a later object in the same slot.
+/// Thread rule: upgrade it on the thread that owns its heap.
+public struct WeakReference: Hashable, Sendable {
+    public let slot: UInt32
+    public let generation: UInt32
+}
+
+/// The heap's weak slots. One slot per target object, shared by every weak
+/// reference to it; the object's header has HAS_WEAK while the slot exists.
+final class WeakTable {
+    private struct Slot {
+        var target: UInt  // object address, 0 when cleared
+        var generation: UInt32
+    }
+    private var slots: [Slot] = []
+    private var freeSlots: [UInt32] = []
+    private var slotOfObject: [UInt: UInt32] = [:]
+
+    var count: Int { slotOfObject.count }
+
+    func reference(to object: ObjectRef) -> WeakReference {
+        if object.has(ObjectHeader.hasWeak), let index = slotOfObject[object.bits] {
+            return WeakReference(slot: index, generation: slots[Int(index)].generation)
+        }
+        let index: UInt32
+        if let reused = freeSlots.popLast() {
+            index = reused
+            slots[Int(index)].target = object.bits
+        } else {
+            index = UInt32(slots.count)
+            slots.append(Slot(target: object.bits, generation: 1))
+        }
+        slotOfObject[object.bits] = index
+        object.set(ObjectHeader.hasWeak)
+        return WeakReference(slot: index, generation: slots[Int(index)].generation)
+    }
+
+    /// The target if the reference is current and its target alive (not dying).
+    func target(of ref: WeakReference) -> ObjectRef? {
+        let i = Int(ref.slot)
+        guard i < slots.count, slots[i].generation == ref.generation,
+              let object = ObjectRef(bits: slots[i].target),
+              !object.has(ObjectHeader.dying) else { return nil }
+        return object
+    }
+
+    /// Clears the slot of a dying object; every weak reference to it now reads nil.
+    func clear(_ object: ObjectRef) {
+        object.clear(ObjectHeader.hasWeak)
+        guard let index = slotOfObject.removeValue(forKey: object.bits) else { return }
+        slots[Int(index)].target = 0
+        slots[Int(index)].generation &+= 1
+        if slots[Int(index)].generation == 0 { slots[Int(index)].generation = 1 }
+        freeSlots.append(index)
+    }
+}

@@ -1,0 +1,211 @@
+@testable import GcCore
+
+/// A deterministic generator (SplitMix64) so every run is replayable from its seed.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// The model: a plain graph with reachability, knowing nothing of counts or colours.
+struct GraphModel {
+    struct Node {
+        var slots: [Int?] = Array(repeating: nil, count: RawNode.slots)
+        var alive = true
+        var pins = 0
+    }
+    var nodes: [Node] = []
+    var handles: [Int] = []  // node ids held by handles (one count each)
+
+    var aliveIDs: Set<Int> { Set(nodes.indices.filter { nodes[$0].alive }) }
+
+    /// Reachable from handles and pins.
+    func reachable() -> Set<Int> {
+        var seen = Set<Int>()
+        var stack = handles + nodes.indices.filter { nodes[$0].alive && nodes[$0].pins > 0 }
+        while let id = stack.popLast() {
+            guard seen.insert(id).inserted else { continue }
+            for case let child? in nodes[id].slots { stack.append(child) }
+        }
+        return seen
+    }
+
+    /// Unreachable objects that reference counting alone frees: garbage not reachable
+    /// from a garbage cycle (peel off garbage nobody in the garbage points to).
+    func freedByCounting(reachable: Set<Int>) -> Set<Int> {
+        var garbage = aliveIDs.subtracting(reachable)
+        var freed = Set<Int>()
+        var changed = true
+        while changed {
+            changed = false
+            var inDegree: [Int: Int] = [:]
+            for id in garbage { for case let c? in nodes[id].slots where garbage.contains(c) { inDegree[c, default: 0] += 1 } }
+            for id in garbage where inDegree[id, default: 0] == 0 {
+                garbage.remove(id); freed.insert(id); changed = true
+            }
+        }
+        return freed
+    }
+}
+
+/// One seeded run: heap and model driven by the same operations.
+struct ModelRun {
+    let seed: UInt64
+    var rng: SeededGenerator
+    let heap: Heap
+    let recorder: FinalizeRecorder
+    var model = GraphModel()
+    var refs: [Int: ObjectRef] = [:]     // id → object (alive ones)
+    var handleRefs: [ObjectRef] = []     // parallel to model.handles
+    var weaks: [(WeakReference, Int)] = []
+    var seenFinalized = 0
+    var failures: [String] = []
+    var step = 0
+
+    init(seed: UInt64, automatic: Bool) {
+        self.seed = seed
+        rng = SeededGenerator(seed: seed)
+        (heap, recorder) = makeHeap(automatic: automatic) {
+            $0.minorAllocationBytes = 2 << 10
+            $0.minorCandidateLimit = 32
+            $0.fullMinimumBytes = 64 << 10
+        }
+    }
+
+    mutating func fail(_ message: String) {
+        failures.append("step \(step): \(message)")
+    }
+
+    mutating func execute(steps: Int) {
+        for s in 0..<steps {
+            step = s
+            let op = Int.random(in: 0..<100, using: &rng)
+            switch op {
+            case 0..<22: allocate()
+            case 22..<30: copyHandle()
+            case 30..<50: dropHandle()
+            case 50..<75: link()
+            case 75..<80: pinOrUnpin()
+            case 80..<88: weakOp()
+            case 88..<96: collect(.minor)
+            default: collect(.full)
+            }
+            verify(afterFull: false)
+            if !failures.isEmpty { return }
+        }
+        while !model.handles.isEmpty { dropHandle() }
+        for id in model.nodes.indices where model.nodes[id].alive {
+            while model.nodes[id].pins > 0 { unpin(id) }
+        }
+        collect(.full)
+        verify(afterFull: true)
+        let stats = heap.statistics()
+        if stats.liveObjects != 0 { fail("leak: \(stats.liveObjects) objects live at the end") }
+        if stats.allocatedObjects != stats.freedObjects { fail("allocated \(stats.allocatedObjects) ≠ freed \(stats.freedObjects)") }
+        if stats.finalizersRun != model.nodes.count { fail("finalized \(stats.finalizersRun) of \(model.nodes.count)") }
+    }
+
+    mutating func allocate() {
+        let id = model.nodes.count
+        model.nodes.append(.init())
+        model.handles.append(id)
+        let o = RawNode.make(heap, id: id)
+        refs[id] = o
+        handleRefs.append(o)
+    }
+
+    mutating func pickHandle() -> Int? {
+        model.handles.isEmpty ? nil : Int.random(in: 0..<model.handles.count, using: &rng)
+    }
+
+    mutating func copyHandle() {
+        guard let h = pickHandle() else { return }
+        heap.retain(handleRefs[h])
+        model.handles.append(model.handles[h])
+        handleRefs.append(handleRefs[h])
+    }
+
+    mutating func dropHandle() {
+        guard let h = pickHandle() else { return }
+        let o = handleRefs.remove(at: h)
+        model.handles.remove(at: h)
+        heap.release(o)
+    }
+
+    mutating func link() {
+        guard let a = pickHandle() else { return }
+        let slot = Int.random(in: 0..<RawNode.slots, using: &rng)
+        let target: Int? = Bool.random(using: &rng) ? pickHandle() : nil
+        let from = model.handles[a]
+        let to = target.map { model.handles[$0] }
+        model.nodes[from].slots[slot] = to
+        RawNode.link(heap, handleRefs[a], slot, target.map { handleRefs[$0] })
+    }
+
+    mutating func pinOrUnpin() {
+        let pinned = model.nodes.indices.filter { model.nodes[$0].alive && model.nodes[$0].pins > 0 }
+        if !pinned.isEmpty && Bool.random(using: &rng) {
+            unpin(pinned.randomElement(using: &rng)!)
+        } else if let h = pickHandle() {
+            model.nodes[model.handles[h]].pins += 1
+            heap.pin(handleRefs[h])
+        }
+    }
+
+    mutating func unpin(_ id: Int) {
+        model.nodes[id].pins -= 1
+        do { try heap.unpin(refs[id]!) } catch { fail("unpin threw \(error)") }
+    }
+
+    mutating func weakOp() {
+        if !weaks.isEmpty && Bool.random(using: &rng) {
+            let (weak, id) = weaks.randomElement(using: &rng)!
+            let upgraded = heap.upgrade(weak)
+            if model.nodes[id].alive {
+                guard let o = upgraded, RawNode.id(o) == id else { return fail("weak to live \(id) did not upgrade") }
+                model.handles.append(id)
+                handleRefs.append(o)
+            } else if upgraded != nil {
+                fail("weak to dead \(id) upgraded")
+            }
+        } else if let h = pickHandle() {
+            weaks.append((heap.makeWeak(handleRefs[h]), model.handles[h]))
+        }
+    }
+
+    mutating func collect(_ kind: CollectionKind) {
+        heap.collect(kind)
+        verify(afterFull: kind == .full)
+    }
+
+    /// Heap finalizations since the last check must be: all the garbage counting
+    /// frees, plus (if a collection ran) only garbage; after a full collection, all
+    /// the garbage.
+    mutating func verify(afterFull: Bool) {
+        let reachable = model.reachable()
+        let mustBeFreed = model.freedByCounting(reachable: reachable)
+        let newlyFinalized = recorder.finalized[seenFinalized...]
+        seenFinalized = recorder.finalized.count
+        var freedNow = Set<Int>()
+        for id in newlyFinalized {
+            if !model.nodes[id].alive { fail("object \(id) finalized twice or after death") }
+            if reachable.contains(id) { fail("reachable object \(id) was freed") }
+            if !freedNow.insert(id).inserted { fail("object \(id) finalized twice") }
+        }
+        let missing = mustBeFreed.subtracting(freedNow)
+        if !missing.isEmpty { fail("garbage not freed by counting: \(missing.sorted().prefix(8))") }
+        for id in freedNow { model.nodes[id].alive = false; refs[id] = nil }
+        if afterFull {
+            let leftover = model.aliveIDs.subtracting(reachable)
+            if !leftover.isEmpty { fail("full collection left garbage \(leftover.sorted().prefix(8))") }
+        }
+        let live = heap.statistics().liveObjects
+        if live != model.aliveIDs.count { fail("heap has \(live) live objects, model \(model.aliveIDs.count)") }
+    }
+}

@@ -1,0 +1,87 @@
+import GcCore
+import Synchronization
+
+/// Records which objects were finalized, per heap (tests run in parallel, so no globals).
+final class FinalizeRecorder {
+    var finalized: [Int] = []
+    var onFinalize: ((Heap, ObjectRef) -> Void)?
+}
+
+/// A raw node type: `slots` reference fields (offset 8·i), then an Int id.
+enum RawNode {
+    static let slots = 3
+    static let idOffset = slots * 8
+
+    static let type: TypeDescriptor = try! TypeRegistry.shared.register(TypeDescriptor(
+        name: "hako.tests/RawNode", payloadSize: slots * 8 + 8,
+        trace: { payload, visit in
+            for i in 0..<slots {
+                if let r = ObjectRef(bits: payload.load(fromByteOffset: i * 8, as: UInt.self)) { visit(r) }
+            }
+        },
+        finalize: { heap, object in
+            guard let recorder = heap.context as? FinalizeRecorder else { return }
+            recorder.finalized.append(RawNode.id(object))
+            recorder.onFinalize?(heap, object)
+        }))
+
+    /// A type with no references: acyclic, never a candidate.
+    static let leaf: TypeDescriptor = try! TypeRegistry.shared.register(TypeDescriptor(
+        name: "hako.tests/RawLeaf", payloadSize: 8,
+        finalize: { heap, object in
+            (heap.context as? FinalizeRecorder)?.finalized.append(RawNode.id(object))
+        }))
+
+    static func make(_ heap: Heap, id: Int) -> ObjectRef {
+        let o = try! heap.allocate(type)
+        o.payload.storeBytes(of: id, toByteOffset: idOffset, as: Int.self)
+        return o
+    }
+
+    static func makeLeaf(_ heap: Heap, id: Int) -> ObjectRef {
+        let o = try! heap.allocate(leaf)
+        o.payload.storeBytes(of: id, as: Int.self)
+        return o
+    }
+
+    static func id(_ o: ObjectRef) -> Int {
+        let offset = Heap.owning(o).type(of: o) === leaf ? 0 : idOffset
+        return o.payload.load(fromByteOffset: offset, as: Int.self)
+    }
+
+    static func link(_ heap: Heap, _ from: ObjectRef, _ slot: Int, _ to: ObjectRef?) {
+        heap.storeReference(to, into: from, offset: slot * 8)
+    }
+
+    static func child(_ heap: Heap, _ from: ObjectRef, _ slot: Int) -> ObjectRef? {
+        heap.loadReference(from: from, offset: slot * 8)
+    }
+}
+
+/// A heap with a recorder attached and automatic collection off unless asked.
+func makeHeap(automatic: Bool = false, configure: (inout HeapConfiguration) -> Void = { _ in }) -> (Heap, FinalizeRecorder) {
+    var config = HeapConfiguration()
+    config.automaticCollection = automatic
+    configure(&config)
+    let heap = Heap(configuration: config)
+    let recorder = FinalizeRecorder()
+    heap.context = recorder
+    return (heap, recorder)
+}
+
+/// Builds a ring of `n` nodes; returns the first, holding one handle to it.
+func makeRing(_ heap: Heap, n: Int, firstID: Int, pointingAt target: ObjectRef? = nil) -> ObjectRef {
+    let first = RawNode.make(heap, id: firstID)
+    var previous = first
+    for i in 1..<n {
+        let node = RawNode.make(heap, id: firstID + i)
+        RawNode.link(heap, previous, 0, node)
+        if let target { RawNode.link(heap, node, 1, target) }
+        if previous != first { heap.release(previous) }
+        previous = node
+    }
+    RawNode.link(heap, previous, 0, first)
+    if let target { RawNode.link(heap, first, 1, target) }
+    if previous != first { heap.release(previous) }
+    return first
+}
