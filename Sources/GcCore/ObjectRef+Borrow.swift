@@ -1,0 +1,33 @@
+// Dynamic borrow tracking for the typed API (GcTypes): a payload is either read by
+// any number of shared borrows (up to 15 nested) or written by one exclusive borrow,
+// never both. This is what keeps `GcRc.with`'s borrowed payload from being changed
+// (and its references freed) under the reader through another handle.
+
+extension ObjectRef {
+    @inlinable
+    public func beginSharedBorrow() {
+        let bits = bits0
+        precondition(bits & ObjectHeader.mutating == 0,
+                     "HakoGC: object read while it is being mutated (nested with/mutate on the same object)")
+        precondition(bits & ObjectHeader.borrowMask != ObjectHeader.borrowMask,
+                     "HakoGC: more than 15 nested shared borrows of one object")
+        bits0 = bits &+ ObjectHeader.borrowUnit
+    }
+
+    @inlinable
+    public func endSharedBorrow() { bits0 = bits0 &- ObjectHeader.borrowUnit }
+
+    @inlinable
+    public func beginExclusiveBorrow() {
+        let bits = bits0
+        precondition(bits & (ObjectHeader.mutating | ObjectHeader.borrowMask) == 0,
+                     "HakoGC: object mutated while it is being read or mutated (nested with/mutate on the same object)")
+        bits0 = bits | ObjectHeader.mutating
+    }
+
+    @inlinable
+    public func endExclusiveBorrow() { bits0 = bits0 & ~ObjectHeader.mutating }
+
+    /// Whether the object is being finalized or freed by a collection.
+    @inlinable public var isDying: Bool { has(ObjectHeader.dying) }
+}

@@ -1,0 +1,46 @@
+import GcCore
+
+/// A Swift-ARC-managed owner of one heap count: what makes the Copyable handles
+/// (`GcBox`, `GcArray`, `GcString`) safe to copy. Swift counts the anchor; the anchor
+/// holds one heap count and releases it in `deinit`.
+///
+/// An anchor is a root: the collector cannot see who holds it. Never store a
+/// Copyable handle inside a heap object's payload (use `GcRc` fields there), or
+/// cycles through it cannot be collected.
+///
+/// Thread rule: the last Swift reference to an anchor must go on the heap's owner
+/// thread (its `deinit` releases a heap count).
+@usableFromInline
+final class GcAnchor {
+    @usableFromInline let object: ObjectRef
+
+    @usableFromInline init(adopting object: ObjectRef) { self.object = object }
+
+    deinit { Heap.release(object) }
+}
+
+/// The calling thread's default heap, for literals (`"abc" as GcString`,
+/// `[1, 2] as GcArray<Int>`) and initializers called without `in:`.
+///
+/// Ownership: created on a thread's first use, owned by that thread, released when
+/// the thread exits (its objects still held elsewhere keep its memory alive).
+public enum DefaultHeap {
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { pointer in
+            if let pointer { Unmanaged<Heap>.fromOpaque(pointer).release() }
+        }
+        return key
+    }()
+
+    public static var current: Heap {
+        if let pointer = pthread_getspecific(key) {
+            return Unmanaged<Heap>.fromOpaque(pointer).takeUnretainedValue()
+        }
+        let heap = Heap()
+        pthread_setspecific(key, Unmanaged.passRetained(heap).toOpaque())
+        return heap
+    }
+}
+
+import Glibc

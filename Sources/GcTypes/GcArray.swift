@@ -1,0 +1,128 @@
+import GcCore
+
+/// The heap object behind a `GcArray`: a Swift array (Swift-owned storage) in a
+/// heap payload. Holding the Swift array itself is what makes conversion to and
+/// from `[Element]` O(1): both sides share one buffer, copy-on-write.
+public struct GcArrayStorage<Element>: GcObject {
+    public var elements: [Element]
+    /// The buffer may also be referenced by a Swift array outside the heap.
+    @usableFromInline var mayBeShared: Bool
+
+    public static var gcType: GcType<GcArrayStorage<Element>> {
+        GenericGcTypes.type(for: Self.self, name: "hako/Array<\(String(reflecting: Element.self))>")
+    }
+}
+
+/// A growable array of plain values (no heap references) in a HakoGC heap.
+///
+/// Semantics: `GcArray` is a *reference* to a heap array (like `NSMutableArray`):
+/// copies of the handle see the same elements, and the mutating operations are
+/// `nonmutating`. Equality and hashing compare contents.
+///
+/// Conversion: `GcArray(array)` and `toArray()` are O(1) and copy no element; the
+/// buffer is shared with the Swift array until either side writes. When the heap
+/// side writes to a buffer that may be shared, and Swift copies it, the copy is
+/// counted in `HeapStatistics.conversionCopies` / `conversionCopyBytes`.
+///
+/// Ownership and threads: as `GcBox` (an anchor-backed root; use and drop on the
+/// heap's owner thread; do not store inside heap objects; use `rc()` for fields).
+/// Misuse: an index out of range stops the process, as for `Array`.
+public struct GcArray<Element> {
+    @usableFromInline let anchor: GcAnchor
+
+    @inlinable
+    var storage: UnsafeMutablePointer<GcArrayStorage<Element>> {
+        // SAFETY: the anchor keeps the object alive; its payload is a GcArrayStorage.
+        anchor.object.payload.assumingMemoryBound(to: GcArrayStorage<Element>.self)
+    }
+
+    /// An empty array in `heap`.
+    public init(in heap: Heap = DefaultHeap.current) {
+        self.init(adopting: [], mayBeShared: false, in: heap)
+    }
+
+    /// Wraps `array`'s buffer in O(1), copying no element.
+    public init(_ array: [Element], in heap: Heap = DefaultHeap.current) {
+        self.init(adopting: array, mayBeShared: true, in: heap)
+    }
+
+    public init<S: Sequence>(_ elements: S, in heap: Heap = DefaultHeap.current) where S.Element == Element {
+        self.init(adopting: Array(elements), mayBeShared: false, in: heap)
+    }
+
+    init(adopting array: [Element], mayBeShared: Bool, in heap: Heap) {
+        let rc = GcRc(GcArrayStorage(elements: array, mayBeShared: mayBeShared), in: heap)
+        anchor = GcAnchor(adopting: rc.unsafeRelinquish())
+    }
+
+    /// A handle on the array that `rc` refers to (takes over its count).
+    public init(_ rc: consuming GcRc<GcArrayStorage<Element>>) {
+        anchor = GcAnchor(adopting: rc.unsafeRelinquish())
+    }
+
+    /// A counted reference, for a field of another heap object.
+    public func rc() -> GcRc<GcArrayStorage<Element>> { GcRc(unsafeRetaining: anchor.object) }
+
+    public var heap: Heap { Heap.owning(anchor.object) }
+
+    /// Reads the elements without copying them.
+    @inlinable
+    public func withElements<R>(_ body: ([Element]) throws -> R) rethrows -> R {
+        let object = anchor.object
+        object.beginSharedBorrow()
+        defer { object.endSharedBorrow() }
+        return try body(storage.pointee.elements)
+    }
+
+    /// Writes the elements in place, counting a copy of shared storage.
+    @inlinable
+    public func modifyElements<R>(_ body: (inout [Element]) throws -> R) rethrows -> R {
+        let object = anchor.object
+        object.beginExclusiveBorrow()
+        defer { object.endExclusiveBorrow() }
+        let storage = self.storage
+        guard storage.pointee.mayBeShared else { return try body(&storage.pointee.elements) }
+        return try modifySharedElements(storage, body)
+    }
+
+    @usableFromInline
+    func modifySharedElements<R>(
+        _ storage: UnsafeMutablePointer<GcArrayStorage<Element>>, _ body: (inout [Element]) throws -> R
+    ) rethrows -> R {
+        let before = storage.pointee.elements.withUnsafeBufferPointer { $0.baseAddress }
+        let count = storage.pointee.elements.count
+        let result = try body(&storage.pointee.elements)
+        let after = storage.pointee.elements.withUnsafeBufferPointer { $0.baseAddress }
+        if before != nil && before != after {
+            // Swift copied the buffer: it was shared with an array outside the heap.
+            heap.recordConversionCopy(bytes: count * MemoryLayout<Element>.stride)
+            storage.pointee.mayBeShared = false
+        }
+        return result
+    }
+
+    // MARK: Conversion
+
+    /// The elements as a Swift array, in O(1): the buffer is shared, not copied.
+    public func toArray() -> [Element] {
+        let object = anchor.object
+        object.beginSharedBorrow()
+        defer { object.endSharedBorrow() }
+        storage.pointee.mayBeShared = true
+        return storage.pointee.elements
+    }
+
+    /// Moves the elements out in O(1) (same buffer), leaving this array empty.
+    public func takeArray() -> [Element] {
+        modifyElements { elements in
+            let taken = elements
+            elements = []
+            return taken
+        }
+    }
+}
+
+extension Array {
+    /// The elements of `array`, in O(1) (shared buffer).
+    public init(_ array: GcArray<Element>) { self = array.toArray() }
+}

@@ -1,0 +1,94 @@
+import GcCore
+
+/// A Copyable handle to a boxed `T` in a heap, for Swift code that needs to keep
+/// heap objects in ordinary Swift places: arrays, dictionaries, class properties,
+/// closures. Copies share the box (reference semantics); Swift ARC keeps the box's
+/// count through an anchor (see `GcAnchor`).
+///
+/// Ownership: the box lives while any copy of the handle does (plus whatever heap
+/// references it has). Thread rule: use and drop copies on the heap's owner thread.
+/// Misuse: do not store a `GcBox` inside a heap object (use `GcRc` fields): the
+/// collector cannot see through it, so a cycle through it is never collected.
+/// Access is checked as for `GcRc` (`with` / `mutate`).
+public struct GcBox<T: GcObject & ~Copyable>: Hashable {
+    @usableFromInline let anchor: GcAnchor
+
+    /// Moves `value` into a new box in `heap`.
+    @inlinable
+    public init(_ value: consuming T, in heap: Heap = DefaultHeap.current) {
+        anchor = GcAnchor(adopting: GcRc(value, in: heap).unsafeRelinquish())
+    }
+
+    /// Takes over `rc`'s count.
+    @inlinable
+    public init(_ rc: consuming GcRc<T>) {
+        anchor = GcAnchor(adopting: rc.unsafeRelinquish())
+    }
+
+    /// A counted reference to the same object (for storing in heap objects).
+    @inlinable
+    public func rc() -> GcRc<T> { GcRc(unsafeRetaining: anchor.object) }
+
+    @inlinable
+    public func with<R: ~Copyable, E: Error>(_ body: (borrowing T) throws(E) -> R) throws(E) -> R {
+        let object = anchor.object
+        object.beginSharedBorrow()
+        defer { object.endSharedBorrow() }
+        return try body(object.payload.assumingMemoryBound(to: T.self).pointee)
+    }
+
+    @inlinable
+    public func mutate<R: ~Copyable, E: Error>(_ body: (inout T) throws(E) -> R) throws(E) -> R {
+        let object = anchor.object
+        object.beginExclusiveBorrow()
+        defer { object.endExclusiveBorrow() }
+        return try body(&object.payload.assumingMemoryBound(to: T.self).pointee)
+    }
+
+    public var object: ObjectRef { anchor.object }
+    public var heap: Heap { Heap.owning(anchor.object) }
+    public func downgrade() -> GcWeak<T> { GcWeak(rc()) }
+
+    /// Identity: two handles are equal when they refer to the same box.
+    public static func == (a: Self, b: Self) -> Bool { a.anchor.object == b.anchor.object }
+    public func hash(into hasher: inout Hasher) { hasher.combine(anchor.object) }
+}
+
+extension GcBox where T: Copyable {
+    /// A copy of the boxed value.
+    @inlinable public var value: T {
+        get { with { $0 } }
+        nonmutating set { mutate { $0 = newValue } }
+    }
+}
+
+/// Boxes any value without references (numbers, Swift strings, structs of them):
+/// `GcBox(GcValue(42))`.
+public struct GcValue<Value>: GcObject {
+    public var value: Value
+    public init(_ value: Value) { self.value = value }
+    public static var gcType: GcType<GcValue<Value>> {
+        GenericGcTypes.type(for: GcValue<Value>.self, name: "hako/Value<\(Value.self)>")
+    }
+}
+
+/// Heap types of generic Swift types, registered once per specialization.
+/// (Swift has no static stored properties in generic types.)
+public enum GenericGcTypes {
+    private static let cache = Mutex<[ObjectIdentifier: AnyObject]>([:])
+
+    /// The registered type for `T`, acyclic (generic containers here hold plain values).
+    public static func type<T: GcObject>(for _: T.Type, name: @autoclosure () -> String) -> GcType<T> {
+        let key = ObjectIdentifier(T.self)
+        if let found = cache.withLock({ $0[key] }) { return unsafeDowncast(found, to: GcType<T>.self) }
+        let safeName = name().filter { !$0.isWhitespace }
+        let made = GcType<T>(name: safeName, acyclic: true)
+        return cache.withLock { cache in
+            if let raced = cache[key] { return unsafeDowncast(raced, to: GcType<T>.self) }
+            cache[key] = made
+            return made
+        }
+    }
+}
+
+import Synchronization

@@ -1,0 +1,95 @@
+import GcCore
+
+/// A Swift type whose values live in a HakoGC heap.
+///
+/// Declare the heap type once and report every reference field in `trace`:
+///
+/// ```swift
+/// struct Node: GcObject, ~Copyable {
+///     static let gcType = GcType<Node>(name: "myapp/Node")
+///     var left: GcRc<Node>?
+///     var right: GcRc<Node>?
+///     func trace(into tracer: inout GcTracer) { tracer.visit(left); tracer.visit(right) }
+/// }
+/// ```
+///
+/// `trace` must report every `GcRc` the value holds, once per field, and nothing
+/// else; the cycle collector's soundness rests on it. It must not allocate or change
+/// anything. Types without references keep the default (empty) `trace` and pass
+/// `acyclic: true` to `GcType`, so they are never cycle candidates.
+public protocol GcObject: ~Copyable {
+    static var gcType: GcType<Self> { get }
+    func trace(into tracer: inout GcTracer)
+}
+
+extension GcObject where Self: ~Copyable {
+    public func trace(into tracer: inout GcTracer) {}
+}
+
+/// Hands the references of one value to the collector.
+public struct GcTracer {
+    @usableFromInline let report: (ObjectRef) -> Void
+
+    @usableFromInline init(_ report: @escaping (ObjectRef) -> Void) { self.report = report }
+
+    @inlinable
+    public mutating func visit<U: GcObject & ~Copyable>(_ ref: borrowing GcRc<U>) {
+        report(ref.object)
+    }
+
+    @inlinable
+    public mutating func visit<U: GcObject & ~Copyable>(_ ref: borrowing GcRc<U>?) {
+        switch ref {
+        case .some(let r): report(r.object)
+        case .none: break
+        }
+    }
+}
+
+/// The heap type of a Swift type: its registered `TypeDescriptor`.
+///
+/// Ownership: registered for the life of the process. Thread rule: create it from
+/// any thread (usually as a `static let`). Misuse: a name that is malformed or whose
+/// id is taken by another name stops the process at start-up with the registry's
+/// message (use `GcType.register` to get the error instead).
+public final class GcType<T: GcObject & ~Copyable>: @unchecked Sendable {
+    public let descriptor: TypeDescriptor
+
+    /// - Parameters:
+    ///   - name: fully qualified, `namespace/Name[@version]`.
+    ///   - acyclic: instances can never be part of a cycle (no references to
+    ///     non-acyclic types); they are never cycle candidates.
+    ///   - finalize: runs once before an instance is freed, with a borrowed handle;
+    ///     copying the handle somewhere live resurrects the object.
+    public convenience init(
+        name: String, acyclic: Bool = false, finalize: ((borrowing GcRc<T>) -> Void)? = nil
+    ) {
+        do {
+            try self.init(registering: name, acyclic: acyclic, finalize: finalize)
+        } catch {
+            preconditionFailure("HakoGC: cannot register \(T.self): \(error)")
+        }
+    }
+
+    public init(
+        registering name: String, acyclic: Bool = false, finalize: ((borrowing GcRc<T>) -> Void)? = nil
+    ) throws(TypeRegistryError) {
+        let finalizer: FinalizeFunction? = finalize.map { body in
+            { _, object in
+                let handle = GcRc<T>(unsafeRetaining: object)
+                body(handle)
+            }
+        }
+        descriptor = try TypeRegistry.shared.register(TypeDescriptor(
+            name: name, payloadSize: MemoryLayout<T>.size, acyclic: acyclic,
+            trace: acyclic ? nil : { payload, visit in
+                withoutActuallyEscaping(visit) { visit in
+                    var tracer = GcTracer(visit)
+                    payload.assumingMemoryBound(to: T.self).pointee.trace(into: &tracer)
+                }
+            },
+            drop: { payload in payload.assumingMemoryBound(to: T.self).deinitialize(count: 1) },
+            finalize: finalizer))
+        precondition(MemoryLayout<T>.alignment <= 16, "HakoGC: \(T.self) needs alignment above 16")
+    }
+}

@@ -1,0 +1,104 @@
+import GcCore
+
+/// An owning, counted reference to a `T` in a heap: the reference type of the typed
+/// API, for Swift variables and for fields of other heap objects alike.
+///
+/// Ownership: each `GcRc` owns one count. It is `~Copyable`: moving it moves the
+/// count, `copy()` makes a second owner, and the end of its lifetime releases (when
+/// the last count goes, `T` is deinitialized and its own `GcRc` fields release in
+/// turn, iteratively). A `GcRc` therefore cannot dangle.
+///
+/// Access: `with` borrows the value for reading, `mutate` for writing. Both are
+/// checked at run time like a `RefCell`: mutating an object while it is being read
+/// or written (through another handle to the same object) stops the process with a
+/// message, rather than letting a reader see a freed reference.
+///
+/// Thread rule: use it, and end its lifetime, on the thread that owns its heap.
+/// Allocation failure stops the process, as Swift's own allocations do; use
+/// `GcRc.make(_:in:)` to get `HeapError.outOfMemory` instead.
+public struct GcRc<T: GcObject & ~Copyable>: ~Copyable {
+    /// The object. Reaching it does not keep it alive beyond this handle.
+    public let object: ObjectRef
+
+    /// Moves `value` into a new object of `heap`.
+    @inlinable
+    public init(_ value: consuming T, in heap: Heap) {
+        do {
+            self = try GcRc.make(value, in: heap)
+        } catch {
+            preconditionFailure("HakoGC: \(error)")
+        }
+    }
+
+    /// Like `init(_:in:)`, but reports allocation failure.
+    @inlinable
+    public static func make(_ value: consuming T, in heap: Heap) throws(HeapError) -> GcRc<T> {
+        let object = try heap.allocate(T.gcType.descriptor, zeroed: false)
+        // SAFETY: a fresh slot of T's size and 16-byte alignment, not yet initialized.
+        object.payload.assumingMemoryBound(to: T.self).initialize(to: value)
+        return GcRc(unsafeAdopting: object)
+    }
+
+    /// Takes over one count the caller owns on `object` (which must hold a `T`).
+    @inlinable
+    public init(unsafeAdopting object: ObjectRef) { self.object = object }
+
+    /// Adds a count to `object` (which must hold a `T`) and owns it.
+    @inlinable
+    public init(unsafeRetaining object: ObjectRef) {
+        Heap.retain(object)
+        self.object = object
+    }
+
+    deinit { Heap.release(object) }
+
+    /// A second owner of the same object.
+    @inlinable
+    public func copy() -> GcRc<T> { GcRc(unsafeRetaining: object) }
+
+    /// Gives up ownership without releasing: the caller now owns the count.
+    @inlinable
+    public consuming func unsafeRelinquish() -> ObjectRef {
+        let object = self.object
+        discard self
+        return object
+    }
+
+    /// Reads the value. Nested reads of one object are fine; a `mutate` of the same
+    /// object inside `body` stops the process.
+    @inlinable
+    public func with<R: ~Copyable, E: Error>(_ body: (borrowing T) throws(E) -> R) throws(E) -> R {
+        object.beginSharedBorrow()
+        defer { object.endSharedBorrow() }
+        // SAFETY: the payload is an initialized T kept alive by this handle.
+        return try body(object.payload.assumingMemoryBound(to: T.self).pointee)
+    }
+
+    /// Changes the value in place. Any other access to the same object inside
+    /// `body` stops the process.
+    @inlinable
+    public func mutate<R: ~Copyable, E: Error>(_ body: (inout T) throws(E) -> R) throws(E) -> R {
+        object.beginExclusiveBorrow()
+        defer { object.endExclusiveBorrow() }
+        // SAFETY: as in `with`; the exclusive flag keeps other handles out.
+        return try body(&object.payload.assumingMemoryBound(to: T.self).pointee)
+    }
+
+    /// Whether both handles refer to the same object.
+    @inlinable
+    public func isSame(as other: borrowing GcRc<T>) -> Bool { object == other.object }
+
+    /// The heap this object lives in.
+    public var heap: Heap { Heap.owning(object) }
+
+    /// A weak reference that does not keep the object alive.
+    public func downgrade() -> GcWeak<T> { GcWeak(self) }
+
+    /// The object's strong count (diagnostics).
+    public var referenceCount: Int { Heap.owning(object).referenceCount(object) }
+}
+
+extension GcRc where T: Copyable {
+    /// A copy of the value.
+    @inlinable public var value: T { with { $0 } }
+}

@@ -1,0 +1,141 @@
+import Testing
+import GcCore
+@testable import GcTypes
+
+struct TreeNode: GcObject, ~Copyable {
+    static let gcType = GcType<TreeNode>(name: "hako.tests/TreeNode")
+    var left: GcRc<TreeNode>?
+    var right: GcRc<TreeNode>?
+    var label: String = ""
+    func trace(into tracer: inout GcTracer) { tracer.visit(left); tracer.visit(right) }
+}
+
+final class Log { var finalized: [String] = []; var keep: [GcBox<Tracked>] = [] }
+
+struct Tracked: GcObject, ~Copyable {
+    static let gcType = GcType<Tracked>(name: "hako.tests/Tracked", finalize: { handle in
+        let (name, resurrect) = handle.with { ($0.name, $0.resurrect) }
+        let log = handle.heap.context as! Log
+        log.finalized.append(name)
+        if resurrect { log.keep.append(GcBox(handle.copy())) }
+    })
+    var name: String
+    var resurrect = false
+    var next: GcRc<Tracked>?
+    func trace(into tracer: inout GcTracer) { tracer.visit(next) }
+}
+
+func makeTree(_ depth: Int, _ heap: Heap) -> GcRc<TreeNode> {
+    if depth == 0 { return GcRc(TreeNode(), in: heap) }
+    return GcRc(TreeNode(left: makeTree(depth - 1, heap), right: makeTree(depth - 1, heap)), in: heap)
+}
+
+func countNodes(_ node: borrowing GcRc<TreeNode>) -> Int {
+    node.with { n in
+        var c = 1
+        switch n.left { case .some(let l): c += countNodes(l); case .none: break }
+        switch n.right { case .some(let r): c += countNodes(r); case .none: break }
+        return c
+    }
+}
+
+@Suite struct GcRcTests {
+    @Test func treeAllocatesAndFreesEveryNode() {
+        let heap = Heap()
+        do {
+            let tree = makeTree(10, heap)
+            #expect(countNodes(tree) == 2047)
+            #expect(heap.statistics().liveObjects == 2047)
+        }
+        let s = heap.statistics()
+        #expect(s.allocatedObjects == 2047 && s.freedObjects == 2047 && s.liveObjects == 0)
+    }
+
+    @Test func copyAndMutate() {
+        let heap = Heap()
+        let a = GcRc(TreeNode(label: "a"), in: heap)
+        let b = a.copy()
+        #expect(a.referenceCount == 2)
+        b.mutate { $0.label = "changed" }
+        #expect(a.with { $0.label } == "changed")
+        let same = a.isSame(as: b)
+        #expect(same)
+        a.mutate { $0.left = GcRc(TreeNode(label: "child"), in: heap) }
+        #expect(heap.statistics().liveObjects == 2)
+        a.mutate { $0.left = nil }
+        #expect(heap.statistics().liveObjects == 1)
+    }
+
+    @Test func cycleThroughFieldsIsCollected() {
+        let heap = Heap()
+        let log = Log()
+        heap.context = log
+        do {
+            let a = GcRc(Tracked(name: "a"), in: heap)
+            let b = GcRc(Tracked(name: "b", next: a.copy()), in: heap)
+            a.mutate { $0.next = b.copy() }
+        }
+        #expect(heap.statistics().liveObjects == 2)
+        heap.collect(.minor)
+        #expect(log.finalized.sorted() == ["a", "b"])
+        #expect(heap.statistics().liveObjects == 0)
+    }
+
+    @Test func finalizerResurrectsOnce() {
+        let heap = Heap()
+        let log = Log()
+        heap.context = log
+        do { _ = GcRc(Tracked(name: "phoenix", resurrect: true), in: heap) }
+        #expect(log.finalized == ["phoenix"])
+        #expect(log.keep.count == 1)
+        #expect(heap.statistics().liveObjects == 1)
+        log.keep.removeAll()
+        #expect(log.finalized == ["phoenix"])
+        #expect(heap.statistics().liveObjects == 0)
+    }
+
+    @Test func weakUpgradesUntilDeath() {
+        let heap = Heap()
+        var strong: GcRc<TreeNode>? = GcRc(TreeNode(label: "w"), in: heap)
+        let weak = strong!.downgrade()
+        var label: String?
+        if let up = weak.upgrade() { label = up.with { $0.label } }
+        #expect(label == "w")
+        strong = nil
+        let gone = weak.upgrade() == nil
+        #expect(gone)
+    }
+
+    @Test func boxIsCopyableAndCounts() {
+        let heap = Heap()
+        var boxes: [GcBox<TreeNode>] = []
+        let box = GcBox(TreeNode(label: "boxed"), in: heap)
+        for _ in 0..<10 { boxes.append(box) }
+        #expect(Set(boxes).count == 1)
+        #expect(box.rc().referenceCount == 2)
+        boxes.removeAll()
+        #expect(heap.statistics().liveObjects == 1)
+        let value = GcBox(GcValue(42), in: heap)
+        value.value.value += 1
+        #expect(value.value.value == 43)
+    }
+
+    @Test func mutateWhileReadingStops() async {
+        await #expect(processExitsWith: .failure) {
+            let heap = Heap()
+            let a = GcRc(TreeNode(label: "x"), in: heap)
+            let b = a.copy()
+            a.with { _ in b.mutate { $0.label = "boom" } }
+        }
+    }
+
+    @Test func deepListFreesIteratively() {
+        let heap = Heap()
+        do {
+            var head = GcRc(TreeNode(), in: heap)
+            for _ in 0..<200_000 { head = GcRc(TreeNode(left: head), in: heap) }
+            #expect(heap.statistics().liveObjects == 200_001)
+        }
+        #expect(heap.statistics().liveObjects == 0)
+    }
+}
