@@ -9,36 +9,75 @@ import Glibc
 /// when the last of them is freed. Thread rule: one owner thread (ThreadOwnership).
 @usableFromInline
 final class HeapCore {
-    @usableFromInline var allocator: SizeClassAllocator!
+    /// Mutable state of the hot paths. Kept behind a pointer: Swift checks every
+    /// access to a class's stored `var`s at run time (exclusivity), which cost more
+    /// than half of all instructions in allocation-heavy code.
+    @usableFromInline let hot: UnsafeMutablePointer<HotState>
+    @usableFromInline let allocator: SizeClassAllocator
     @usableFromInline let registry = TypeRegistry.shared
-    @usableFromInline var configuration: HeapConfiguration
+    var configuration: HeapConfiguration {
+        didSet { hot.pointee.adopt(configuration) }
+    }
 
     /// Minor-collection epoch; an object is young while epoch - birth < 2.
-    @usableFromInline var epoch: UInt32 = 2
+    @inlinable var epoch: UInt32 {
+        get { hot.pointee.epoch }
+        set { hot.pointee.epoch = newValue }
+    }
     @usableFromInline let candidates = RefStack()
     /// Objects whose count reached zero, waiting to be destroyed (iteratively).
     @usableFromInline let pendingDestroy = RefStack()
-    @usableFromInline var draining = false
+    @inlinable var draining: Bool {
+        get { hot.pointee.draining }
+        set { hot.pointee.draining = newValue }
+    }
     let weakTable = WeakTable()
     var pinCounts: [UInt: Int] = [:]
 
     // Collection state.
-    @usableFromInline var collecting = false
-    @usableFromInline var finalizerDepth = 0
+    @inlinable var collecting: Bool {
+        get { hot.pointee.collecting }
+        set { hot.pointee.collecting = newValue }
+    }
+    @inlinable var finalizerDepth: Int {
+        get { hot.pointee.finalizerDepth }
+        set { hot.pointee.finalizerDepth = newValue }
+    }
     var deferredCollection: CollectionKind? = nil
-    @usableFromInline var bytesSinceMinor = 0
-    @usableFromInline var fullThreshold: Int
+    @inlinable var bytesSinceMinor: Int {
+        get { hot.pointee.bytesSinceMinor }
+        set { hot.pointee.bytesSinceMinor = newValue }
+    }
+    @inlinable var fullThreshold: Int {
+        get { hot.pointee.fullThreshold }
+        set { hot.pointee.fullThreshold = newValue }
+    }
     var sequence = 0
     let workStack = RefStack()
     let scanStack = RefStack()
 
     // Counters (HeapStatistics).
-    @usableFromInline var allocatedObjects = 0
-    @usableFromInline var allocatedBytes = 0
-    @usableFromInline var freedObjects = 0
-    @usableFromInline var freedBytes = 0
+    @inlinable var allocatedObjects: Int {
+        get { hot.pointee.allocatedObjects }
+        set { hot.pointee.allocatedObjects = newValue }
+    }
+    @inlinable var allocatedBytes: Int {
+        get { hot.pointee.allocatedBytes }
+        set { hot.pointee.allocatedBytes = newValue }
+    }
+    @inlinable var freedObjects: Int {
+        get { hot.pointee.freedObjects }
+        set { hot.pointee.freedObjects = newValue }
+    }
+    @inlinable var freedBytes: Int {
+        get { hot.pointee.freedBytes }
+        set { hot.pointee.freedBytes = newValue }
+    }
     var freedByCollector = 0
-    @usableFromInline var externalBytes = 0
+    @inlinable var externalBytes: Int {
+        get { hot.pointee.externalBytes }
+        set { hot.pointee.externalBytes = newValue }
+    }
     var minorCollections = 0
     var fullCollections = 0
     var totalPauseNanos: UInt64 = 0
@@ -51,21 +90,27 @@ final class HeapCore {
     @usableFromInline var ownership = ThreadOwnership()
     var observer: ((CollectionEvent) -> Void)?
     var context: AnyObject?
-    /// The user's `Heap`, while it exists (finalizers receive it).
-    weak var primary: Heap?
+    /// The user's `Heap`, while it exists (finalizers receive it). Not `weak`: a weak
+    /// reference gives the `Heap` a side table and makes every retain of it slow;
+    /// `Heap.deinit` clears this instead.
+    unowned(unsafe) var primary: Heap?
     /// Set when the `Heap` went away with objects still live.
     var detachedSelf: Unmanaged<HeapCore>?
 
     init(configuration: HeapConfiguration) {
         self.configuration = configuration
-        fullThreshold = configuration.fullMinimumBytes
-        allocator = SizeClassAllocator(
-            owner: Unmanaged.passUnretained(self).toOpaque(),
-            emptyPageCache: configuration.emptyPageCache)
+        hot = .allocate(capacity: 1)
+        hot.initialize(to: HotState())
+        hot.pointee.adopt(configuration)
+        hot.pointee.fullThreshold = configuration.fullMinimumBytes
+        allocator = SizeClassAllocator(emptyPageCache: configuration.emptyPageCache)
+        allocator.owner = Unmanaged.passUnretained(self).toOpaque()
     }
 
     deinit {
         allocator.releaseAll()
+        hot.deinitialize(count: 1)
+        hot.deallocate()
     }
 
     /// The core that owns `object`, found through its page header.
@@ -74,6 +119,15 @@ final class HeapCore {
         // SAFETY: a live object's page stores its owning core; the core outlives
         // every live object (see Lifetime above).
         Unmanaged<HeapCore>.fromOpaque(Page.of(object).owner)._withUnsafeGuaranteedRef(body)
+    }
+
+    /// Owner check for the hot path: debug and HAKOGC_CHECKED builds only (reading
+    /// `ownership` alone would cost a run-time exclusivity check per call).
+    @inlinable
+    func checkOwnerOnHotPath(_ call: StaticString) {
+        #if DEBUG || HAKOGC_CHECKED
+        ownership.check(call)
+        #endif
     }
 
     @inlinable var liveObjects: Int { allocatedObjects &- freedObjects }
@@ -92,10 +146,11 @@ final class HeapCore {
     /// A new object with count 1, payload uninitialized (the caller initializes it).
     @inlinable
     func allocate(_ type: TypeDescriptor, payloadBytes: Int) -> ObjectRef? {
-        ownership.checkHot("allocate")
-        if bytesSinceMinor >= configuration.minorAllocationBytes
-            || candidates.count >= configuration.minorCandidateLimit
-            || liveBytes &+ externalBytes >= fullThreshold {
+        checkOwnerOnHotPath("allocate")
+        let h = hot
+        if h.pointee.bytesSinceMinor >= h.pointee.minorAllocationBytes
+            || candidates.count >= h.pointee.minorCandidateLimit
+            || h.pointee.allocatedBytes &- h.pointee.freedBytes &+ h.pointee.externalBytes >= h.pointee.fullThreshold {
             collectAutomatically()
         }
         let slotBytes = ObjectHeader.size &+ payloadBytes
@@ -110,9 +165,9 @@ final class HeapCore {
         if object == nil { object = retryAfterMemoryShortage(slotBytes: slotBytes) }
         guard let object else { return nil }
         object.initializeHeader(typeIndex: type.index, flags: type.initialFlags, epoch: epoch)
-        allocatedObjects &+= 1
-        allocatedBytes &+= bytes
-        bytesSinceMinor &+= bytes
+        h.pointee.allocatedObjects &+= 1
+        h.pointee.allocatedBytes &+= bytes
+        h.pointee.bytesSinceMinor &+= bytes
         return object
     }
 
@@ -133,7 +188,7 @@ final class HeapCore {
 
     @inlinable
     func retain(_ object: ObjectRef) {
-        ownership.checkHot("retain")
+        checkOwnerOnHotPath("retain")
         let bits = object.bits0
         if bits & ObjectHeader.rcMask == ObjectHeader.maxCount {
             preconditionFailure("HakoGC: reference count overflow (2^32 - 1 references to one object)")
@@ -146,7 +201,7 @@ final class HeapCore {
 
     @inlinable
     func release(_ object: ObjectRef) {
-        ownership.checkHot("release")
+        checkOwnerOnHotPath("release")
         let bits = object.bits0
         let count = bits & ObjectHeader.rcMask
         if count == 0 {
@@ -300,6 +355,7 @@ final class HeapCore {
     /// The user's `Heap` went away. Collect; if objects remain (held by handles that
     /// outlive the `Heap`), stay alive until the last of them is freed.
     func detach() {
+        primary = nil
         if liveObjects > 0 && !collecting && finalizerDepth == 0 {
             collect(.full, reason: .teardown)
         }
@@ -324,3 +380,26 @@ final class HeapCore {
     }
 }
 
+
+/// The hot mutable state of a heap (see `HeapCore.hot`).
+@usableFromInline
+struct HotState {
+    @usableFromInline var epoch: UInt32 = 2
+    @usableFromInline var draining: Bool = false
+    @usableFromInline var collecting: Bool = false
+    @usableFromInline var finalizerDepth: Int = 0
+    @usableFromInline var bytesSinceMinor: Int = 0
+    @usableFromInline var fullThreshold: Int = 0
+    @usableFromInline var allocatedObjects: Int = 0
+    @usableFromInline var allocatedBytes: Int = 0
+    @usableFromInline var freedObjects: Int = 0
+    @usableFromInline var freedBytes: Int = 0
+    @usableFromInline var externalBytes: Int = 0
+    @usableFromInline var minorAllocationBytes = 0
+    @usableFromInline var minorCandidateLimit = 0
+
+    mutating func adopt(_ configuration: HeapConfiguration) {
+        minorAllocationBytes = configuration.minorAllocationBytes
+        minorCandidateLimit = configuration.minorCandidateLimit
+    }
+}

@@ -4,68 +4,81 @@
 /// Thread rule: owned by one heap.
 @usableFromInline
 final class RefStack {
-    @usableFromInline var base: UnsafeMutablePointer<ObjectRef>
-    @usableFromInline var count = 0
-    @usableFromInline var capacity: Int
+    @usableFromInline
+    struct State {
+        @usableFromInline var base: UnsafeMutablePointer<ObjectRef>
+        @usableFromInline var count: Int
+        @usableFromInline var capacity: Int
+    }
+    /// Behind a pointer, like `HeapCore.hot`: no run-time exclusivity checks.
+    @usableFromInline let state: UnsafeMutablePointer<State>
 
     init(capacity: Int = 256) {
-        self.capacity = capacity
-        base = .allocate(capacity: capacity)
+        state = .allocate(capacity: 1)
+        state.initialize(to: State(base: .allocate(capacity: capacity), count: 0, capacity: capacity))
     }
 
-    deinit { base.deallocate() }
+    deinit {
+        state.pointee.base.deallocate()
+        state.deallocate()
+    }
 
-    @inlinable var isEmpty: Bool { count == 0 }
+    @inlinable var count: Int { state.pointee.count }
+    @inlinable var isEmpty: Bool { state.pointee.count == 0 }
 
     @inlinable
     func push(_ ref: ObjectRef) {
-        if count == capacity { grow() }
-        (base + count).initialize(to: ref)
-        count &+= 1
+        let s = state
+        if s.pointee.count == s.pointee.capacity { grow() }
+        (s.pointee.base + s.pointee.count).initialize(to: ref)
+        s.pointee.count &+= 1
     }
 
     @inlinable
     func pop() -> ObjectRef? {
-        if count == 0 { return nil }
-        count &-= 1
-        return base[count]
+        let s = state
+        if s.pointee.count == 0 { return nil }
+        s.pointee.count &-= 1
+        return s.pointee.base[s.pointee.count]
     }
 
     @inlinable
     subscript(i: Int) -> ObjectRef {
-        get { base[i] }
-        set { base[i] = newValue }
+        get { state.pointee.base[i] }
+        set { state.pointee.base[i] = newValue }
     }
 
     @usableFromInline
     func grow() {
-        let newCapacity = capacity * 2
+        let s = state
+        let newCapacity = s.pointee.capacity * 2
         let fresh = UnsafeMutablePointer<ObjectRef>.allocate(capacity: newCapacity)
-        fresh.moveInitialize(from: base, count: count)
-        base.deallocate()
-        base = fresh
-        capacity = newCapacity
+        fresh.moveInitialize(from: s.pointee.base, count: s.pointee.count)
+        s.pointee.base.deallocate()
+        s.pointee.base = fresh
+        s.pointee.capacity = newCapacity
     }
 
-    /// Removes element `i` in O(1) by moving the last element into its place.
+    /// Removes element `i` in O(1) by moving the last element into its place;
+    /// returns the moved element (nil if `i` was the last).
     @inlinable
     @discardableResult
     func swapRemove(at i: Int) -> ObjectRef? {
-        count &-= 1
-        if i == count { return nil }
-        base[i] = base[count]
-        return base[i]
+        let s = state
+        s.pointee.count &-= 1
+        if i == s.pointee.count { return nil }
+        s.pointee.base[i] = s.pointee.base[s.pointee.count]
+        return s.pointee.base[i]
     }
 
-    func removeAll() { count = 0 }
+    func removeAll() { state.pointee.count = 0 }
 
     /// Shrinks a large, empty buffer back (after a big collection).
     func trim(to keep: Int = 256) {
-        guard count == 0, capacity > keep * 4 else { return }
-        base.deallocate()
-        base = .allocate(capacity: keep)
-        capacity = keep
+        let s = state
+        guard s.pointee.count == 0, s.pointee.capacity > keep * 4 else { return }
+        s.pointee.base.deallocate()
+        s.pointee.base = .allocate(capacity: keep)
+        s.pointee.capacity = keep
     }
-
-    var array: [ObjectRef] { Array(UnsafeBufferPointer(start: base, count: count)) }
 }

@@ -18,15 +18,15 @@ final class SizeClassAllocator {
     private(set) var pages: [Page] = []
     private var emptyCache: [Page] = []
     let emptyCacheLimit: Int
-    let owner: UnsafeMutableRawPointer
+    /// The HeapCore, written into each page header (set once, right after init).
+    var owner: UnsafeMutableRawPointer?
 
     private(set) var pagesAllocated = 0
     private(set) var pagesReleased = 0
     /// Bytes of page blocks held from the system now.
     private(set) var committedBytes = 0
 
-    init(owner: UnsafeMutableRawPointer, emptyPageCache: Int) {
-        self.owner = owner
+    init(emptyPageCache: Int) {
         emptyCacheLimit = emptyPageCache
         current = .allocate(capacity: SizeClasses.count)
         current.initialize(repeating: 0, count: SizeClasses.count)
@@ -83,7 +83,7 @@ final class SizeClassAllocator {
             pagesAllocated += 1
             committedBytes += Page.size
         }
-        page.owner = owner
+        page.owner = owner!
         page.freeList = 0
         page.bump = UInt32(Page.headerSize)
         let slot = SizeClasses.slotSizes[sizeClass]
@@ -106,7 +106,7 @@ final class SizeClassAllocator {
         let bytes = Page.headerSize + slotBytes
         guard let block = PageMemory.allocate(bytes: bytes) else { return nil }
         let page = Page(block)
-        page.owner = owner
+        page.owner = owner!
         page.blockBytes = bytes
         page.isLarge = true
         page.inAvailable = false

@@ -22,11 +22,4 @@ struct ThreadOwnership {
             preconditionFailure("HakoGC: \(call) called on a thread that does not own the heap; call Heap.transferOwnership() on the new thread first")
         }
     }
-
-    @inlinable
-    func checkHot(_ call: StaticString) {
-        #if DEBUG || HAKOGC_CHECKED
-        check(call)
-        #endif
-    }
 }

@@ -38,7 +38,8 @@ public final class TypeDescriptor: @unchecked Sendable {
     public let userData: (any Sendable)?
 
     /// Registry index, stored in object headers. Set once at registration.
-    public internal(set) var index: Int = 0
+    // Written once, under the registry lock, before any allocation can read it.
+    @exclusivity(unchecked) public internal(set) var index: Int = 0
 
     /// Header flags every instance starts with.
     @usableFromInline let initialFlags: UInt64

@@ -61,6 +61,7 @@ public final class GcType<T: GcObject & ~Copyable>: @unchecked Sendable {
     ///     non-acyclic types); they are never cycle candidates.
     ///   - finalize: runs once before an instance is freed, with a borrowed handle;
     ///     copying the handle somewhere live resurrects the object.
+    @inlinable
     public convenience init(
         name: String, acyclic: Bool = false, finalize: ((borrowing GcRc<T>) -> Void)? = nil
     ) {
@@ -71,6 +72,7 @@ public final class GcType<T: GcObject & ~Copyable>: @unchecked Sendable {
         }
     }
 
+    @inlinable
     public init(
         registering name: String, acyclic: Bool = false, finalize: ((borrowing GcRc<T>) -> Void)? = nil
     ) throws(TypeRegistryError) {

@@ -16,6 +16,7 @@ import GcCore
 /// Thread rule: use it, and end its lifetime, on the thread that owns its heap.
 /// Allocation failure stops the process, as Swift's own allocations do; use
 /// `GcRc.make(_:in:)` to get `HeapError.outOfMemory` instead.
+@frozen
 public struct GcRc<T: GcObject & ~Copyable>: ~Copyable {
     /// The object. Reaching it does not keep it alive beyond this handle.
     public let object: ObjectRef
