@@ -25,12 +25,13 @@ let package = Package(
         .target(name: "GcProfiler", dependencies: ["GcCore", "CUnwind"]),
         .executableTarget(name: "gcstat", dependencies: ["GcProfiler"]),
         .executableTarget(name: "hako-demo", dependencies: ["GcTypes", "GcProfiler"]),
-        .testTarget(name: "GcCoreTests", dependencies: ["GcCore"]),
+        .target(name: "GcTestSupport", dependencies: ["GcCore"], path: "Tests/GcTestSupport"),
+        .testTarget(name: "GcCoreTests", dependencies: ["GcCore", "GcTestSupport"]),
         .testTarget(name: "GcTypesTests", dependencies: ["GcTypes"]),
         .testTarget(name: "CrossBoundaryTests", dependencies: ["CrossBoundary", "GcCore"]),
         .testTarget(name: "GcProfilerTests", dependencies: ["GcProfiler", "GcCore"]),
         .testTarget(
-            name: "StressTests", dependencies: ["GcCore", "GcTypes"],
+            name: "StressTests", dependencies: ["GcCore", "GcTypes", "GcTestSupport"],
             path: "StressTests"),
     ]
 )

@@ -50,7 +50,10 @@ public final class TypeRegistry: Sendable {
     /// - Returns: the registered descriptor, whose `index` is set.
     @discardableResult
     public func register(_ descriptor: TypeDescriptor) throws(TypeRegistryError) -> TypeDescriptor {
-        guard TypeRegistry.isValidName(descriptor.name) else { throw .invalidName(descriptor.name) }
+        // Id 0 means "no type" across the C ABI.
+        guard TypeRegistry.isValidName(descriptor.name), descriptor.typeID != 0 else {
+            throw .invalidName(descriptor.name)
+        }
         return try state.withLock { (state) throws(TypeRegistryError) -> TypeDescriptor in
             if let existing = state.byID[descriptor.typeID] {
                 if existing.name == descriptor.name { return existing }

@@ -1,5 +1,6 @@
 import Testing
 @testable import GcCore
+import GcTestSupport
 
 @Suite struct FinalizerTests {
     @Test func finalizerRunsOnceAndResurrectionKeepsObject() {

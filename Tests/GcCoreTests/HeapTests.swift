@@ -1,5 +1,6 @@
 import Testing
 @testable import GcCore
+import GcTestSupport
 
 @Suite struct HeapTests {
     @Test func allocateAndReleaseFreesAtOnce() {

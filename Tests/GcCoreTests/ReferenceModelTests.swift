@@ -1,5 +1,6 @@
 import Testing
 @testable import GcCore
+import GcTestSupport
 
 @Suite struct ReferenceModelTests {
     /// Seeded random operations on the heap and on a plain graph model side by side.

@@ -1,5 +1,6 @@
 import Testing
 @testable import GcCore
+import GcTestSupport
 
 @Suite struct TypeRegistryTests {
     @Test func fnv1aVectors() {

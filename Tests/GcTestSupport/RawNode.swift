@@ -2,17 +2,18 @@ import GcCore
 import Synchronization
 
 /// Records which objects were finalized, per heap (tests run in parallel, so no globals).
-final class FinalizeRecorder {
-    var finalized: [Int] = []
-    var onFinalize: ((Heap, ObjectRef) -> Void)?
+public final class FinalizeRecorder {
+    public var finalized: [Int] = []
+    public var onFinalize: ((Heap, ObjectRef) -> Void)?
+    public init() {}
 }
 
 /// A raw node type: `slots` reference fields (offset 8·i), then an Int id.
-enum RawNode {
-    static let slots = 3
-    static let idOffset = slots * 8
+public enum RawNode {
+    public static let slots = 3
+    public static let idOffset = slots * 8
 
-    static let type: TypeDescriptor = try! TypeRegistry.shared.register(TypeDescriptor(
+    public static let type: TypeDescriptor = try! TypeRegistry.shared.register(TypeDescriptor(
         name: "hako.tests/RawNode", payloadSize: slots * 8 + 8,
         trace: { payload, visit in
             for i in 0..<slots {
@@ -26,40 +27,40 @@ enum RawNode {
         }))
 
     /// A type with no references: acyclic, never a candidate.
-    static let leaf: TypeDescriptor = try! TypeRegistry.shared.register(TypeDescriptor(
+    public static let leaf: TypeDescriptor = try! TypeRegistry.shared.register(TypeDescriptor(
         name: "hako.tests/RawLeaf", payloadSize: 8,
         finalize: { heap, object in
             (heap.context as? FinalizeRecorder)?.finalized.append(RawNode.id(object))
         }))
 
-    static func make(_ heap: Heap, id: Int) -> ObjectRef {
+    public static func make(_ heap: Heap, id: Int) -> ObjectRef {
         let o = try! heap.allocate(type)
         o.payload.storeBytes(of: id, toByteOffset: idOffset, as: Int.self)
         return o
     }
 
-    static func makeLeaf(_ heap: Heap, id: Int) -> ObjectRef {
+    public static func makeLeaf(_ heap: Heap, id: Int) -> ObjectRef {
         let o = try! heap.allocate(leaf)
         o.payload.storeBytes(of: id, as: Int.self)
         return o
     }
 
-    static func id(_ o: ObjectRef) -> Int {
+    public static func id(_ o: ObjectRef) -> Int {
         let offset = Heap.owning(o).type(of: o) === leaf ? 0 : idOffset
         return o.payload.load(fromByteOffset: offset, as: Int.self)
     }
 
-    static func link(_ heap: Heap, _ from: ObjectRef, _ slot: Int, _ to: ObjectRef?) {
+    public static func link(_ heap: Heap, _ from: ObjectRef, _ slot: Int, _ to: ObjectRef?) {
         heap.storeReference(to, into: from, offset: slot * 8)
     }
 
-    static func child(_ heap: Heap, _ from: ObjectRef, _ slot: Int) -> ObjectRef? {
+    public static func child(_ heap: Heap, _ from: ObjectRef, _ slot: Int) -> ObjectRef? {
         heap.loadReference(from: from, offset: slot * 8)
     }
 }
 
 /// A heap with a recorder attached and automatic collection off unless asked.
-func makeHeap(automatic: Bool = false, configure: (inout HeapConfiguration) -> Void = { _ in }) -> (Heap, FinalizeRecorder) {
+public func makeHeap(automatic: Bool = false, configure: (inout HeapConfiguration) -> Void = { _ in }) -> (Heap, FinalizeRecorder) {
     var config = HeapConfiguration()
     config.automaticCollection = automatic
     configure(&config)
@@ -70,7 +71,7 @@ func makeHeap(automatic: Bool = false, configure: (inout HeapConfiguration) -> V
 }
 
 /// Builds a ring of `n` nodes; returns the first, holding one handle to it.
-func makeRing(_ heap: Heap, n: Int, firstID: Int, pointingAt target: ObjectRef? = nil) -> ObjectRef {
+public func makeRing(_ heap: Heap, n: Int, firstID: Int, pointingAt target: ObjectRef? = nil) -> ObjectRef {
     let first = RawNode.make(heap, id: firstID)
     var previous = first
     for i in 1..<n {

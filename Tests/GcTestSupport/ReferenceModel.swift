@@ -1,10 +1,10 @@
-@testable import GcCore
+import GcCore
 
 /// A deterministic generator (SplitMix64) so every run is replayable from its seed.
-struct SeededGenerator: RandomNumberGenerator {
+public struct SeededGenerator: RandomNumberGenerator {
     var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
+    public init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -14,7 +14,7 @@ struct SeededGenerator: RandomNumberGenerator {
 }
 
 /// The model: a plain graph with reachability, knowing nothing of counts or colours.
-struct GraphModel {
+public struct GraphModel {
     struct Node {
         var slots: [Int?] = Array(repeating: nil, count: RawNode.slots)
         var alive = true
@@ -55,20 +55,20 @@ struct GraphModel {
 }
 
 /// One seeded run: heap and model driven by the same operations.
-struct ModelRun {
+public struct ModelRun {
     let seed: UInt64
     var rng: SeededGenerator
-    let heap: Heap
+    public let heap: Heap
     let recorder: FinalizeRecorder
     var model = GraphModel()
     var refs: [Int: ObjectRef] = [:]     // id → object (alive ones)
     var handleRefs: [ObjectRef] = []     // parallel to model.handles
     var weaks: [(WeakReference, Int)] = []
     var seenFinalized = 0
-    var failures: [String] = []
+    public var failures: [String] = []
     var step = 0
 
-    init(seed: UInt64, automatic: Bool) {
+    public init(seed: UInt64, automatic: Bool) {
         self.seed = seed
         rng = SeededGenerator(seed: seed)
         (heap, recorder) = makeHeap(automatic: automatic) {
@@ -82,7 +82,7 @@ struct ModelRun {
         failures.append("step \(step): \(message)")
     }
 
-    mutating func execute(steps: Int) {
+    public mutating func execute(steps: Int) {
         for s in 0..<steps {
             step = s
             let op = Int.random(in: 0..<100, using: &rng)

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The test run: unit tests in a debug build (every check on), then the stress
+# tests in an optimized build. Sized for CI (~10 minutes on 2 cores).
+#   HAKOGC_STRESS_SECONDS=600 scripts/test.sh   longer stress runs
+#   HAKOGC_STRESS_SEED=N scripts/test.sh        replay one stress seed
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+swift build --build-tests
+swift test --skip-build --skip StressTests
+swift test -c release -Xswiftc -enable-testing --filter StressTests
