@@ -65,8 +65,7 @@ extension HeapCore {
             dropPayload(descriptor(of: object), object)
         }
         for i in 0..<dead.count {
-            stats.freedBytes += allocator.slotBytes(of: dead[i])
-            freeSlot(dead[i])
+            stats.freedBytes += freeSlot(dead[i])
         }
         stats.freedObjects += dead.count
         freedByCollector += dead.count

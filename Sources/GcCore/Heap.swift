@@ -89,15 +89,27 @@ public final class Heap {
         _ type: TypeDescriptor, payloadBytes: Int? = nil, zeroed: Bool = true
     ) throws(HeapError) -> ObjectRef {
         let bytes = payloadBytes ?? type.payloadSize
-        guard type.index != 0 else { throw .unregisteredType(type.name) }
-        guard bytes >= type.payloadSize, bytes <= Int(Int32.max) else {
-            throw .invalidPayloadSize(type: type.name, bytes: bytes)
-        }
         guard let object = core.allocate(type, payloadBytes: bytes) else {
-            throw .outOfMemory(bytes: bytes)
+            throw allocationError(type, bytes)
         }
         if zeroed { object.payload.initializeMemory(as: UInt8.self, repeating: 0, count: bytes) }
         return object
+    }
+
+    /// Allocates an instance of a registered fixed-size type, payload uninitialized;
+    /// nil only when memory is exhausted. The typed API's fast path.
+    @inlinable
+    public func allocateUninitialized(_ type: Unmanaged<TypeDescriptor>) -> ObjectRef? {
+        type._withUnsafeGuaranteedRef { core.allocate($0, payloadBytes: $0.payloadSize) }
+    }
+
+    @usableFromInline
+    func allocationError(_ type: TypeDescriptor, _ bytes: Int) -> HeapError {
+        if type.index == 0 { return .unregisteredType(type.name) }
+        if bytes < type.payloadSize || bytes > Int(Int32.max) {
+            return .invalidPayloadSize(type: type.name, bytes: bytes)
+        }
+        return .outOfMemory(bytes: bytes)
     }
 
     /// Adds one strong reference. Misuse (a freed object) stops the process.
@@ -201,6 +213,7 @@ public final class Heap {
         if core.configuration.automaticCollection && core.liveBytes + core.externalBytes >= core.fullThreshold {
             core.collect(.full, reason: .memoryPressure)
         }
+        core.resetAllocationBudget()
     }
 
     public func removeMemoryPressure(_ bytes: Int) {
@@ -208,6 +221,7 @@ public final class Heap {
         precondition(bytes >= 0 && bytes <= core.externalBytes,
                      "HakoGC: removeMemoryPressure(\(bytes)) exceeds the \(core.externalBytes) bytes added")
         core.externalBytes -= bytes
+        core.resetAllocationBudget()
     }
 
     // MARK: Collection and statistics

@@ -7,17 +7,30 @@
 // request returns `nil` to say so.
 
 extension HeapCore {
+    /// The allocation budget ran out: apply the pacing rule (HeapConfiguration).
     @usableFromInline
-    func collectAutomatically() {
-        guard configuration.automaticCollection, !collecting, finalizerDepth == 0, !draining else {
-            return
+    func collectIfDue() {
+        if configuration.automaticCollection, !collecting, finalizerDepth == 0, !draining {
+            if liveBytes &+ externalBytes >= fullThreshold {
+                collect(.full, reason: .heapGrowth)
+            } else if candidates.count >= configuration.minorCandidateLimit {
+                collect(.minor, reason: .candidateCount)
+            } else if bytesSinceMinor >= configuration.minorAllocationBytes {
+                collect(.minor, reason: .allocationVolume)
+            }
         }
-        if liveBytes &+ externalBytes >= fullThreshold {
-            collect(.full, reason: .heapGrowth)
-        } else if candidates.count >= configuration.minorCandidateLimit {
-            collect(.minor, reason: .candidateCount)
-        } else {
-            collect(.minor, reason: .allocationVolume)
+        resetAllocationBudget()
+    }
+
+    /// Bytes until the next pacing check: the nearer of the minor and full triggers
+    /// (at least one slot, so a heap that cannot collect now still allocates).
+    func resetAllocationBudget() {
+        let toMinor = configuration.minorAllocationBytes - bytesSinceMinor
+        let toFull = fullThreshold - (liveBytes &+ externalBytes)
+        let candidatesFull = candidates.count >= configuration.minorCandidateLimit
+        hot.pointee.allocationBudget = candidatesFull ? 0 : max(0, min(toMinor, toFull))
+        if !configuration.automaticCollection || collecting || finalizerDepth > 0 || draining {
+            hot.pointee.allocationBudget = max(hot.pointee.allocationBudget, 64 << 10)
         }
     }
 
@@ -41,7 +54,7 @@ extension HeapCore {
             fullCollections += 1
             epoch &+= 1
         }
-        bytesSinceMinor = 0
+        hot.pointee.allocatedBytesAtCollection = allocatedBytes
         workStack.trim()
         scanStack.trim()
         collecting = false
@@ -57,6 +70,7 @@ extension HeapCore {
             resurrected: stats.resurrected,
             liveObjectsBefore: before.objects, liveObjectsAfter: liveObjects,
             liveBytesBefore: before.bytes, liveBytesAfter: liveBytes)
+        resetAllocationBudget()
         observer?(event)
         if !pendingDestroy.isEmpty { drainPendingDestroys() }
         runDeferredCollection()

@@ -44,10 +44,8 @@ final class HeapCore {
         set { hot.pointee.finalizerDepth = newValue }
     }
     var deferredCollection: CollectionKind? = nil
-    @inlinable var bytesSinceMinor: Int {
-        get { hot.pointee.bytesSinceMinor }
-        set { hot.pointee.bytesSinceMinor = newValue }
-    }
+    /// Bytes allocated since the last collection.
+    var bytesSinceMinor: Int { allocatedBytes &- hot.pointee.allocatedBytesAtCollection }
     @inlinable var fullThreshold: Int {
         get { hot.pointee.fullThreshold }
         set { hot.pointee.fullThreshold = newValue }
@@ -105,6 +103,7 @@ final class HeapCore {
         hot.pointee.fullThreshold = configuration.fullMinimumBytes
         allocator = SizeClassAllocator(emptyPageCache: configuration.emptyPageCache)
         allocator.owner = Unmanaged.passUnretained(self).toOpaque()
+        resetAllocationBudget()
     }
 
     deinit {
@@ -144,30 +143,48 @@ final class HeapCore {
     // MARK: Allocation
 
     /// A new object with count 1, payload uninitialized (the caller initializes it).
+    ///
+    /// Fast path: a fixed-size type, allocation budget left, a slot in the current
+    /// page. Everything else (collection triggers, new pages, large or variable-size
+    /// objects, memory shortage) is `allocateSlow`.
     @inlinable
     func allocate(_ type: TypeDescriptor, payloadBytes: Int) -> ObjectRef? {
         checkOwnerOnHotPath("allocate")
         let h = hot
-        if h.pointee.bytesSinceMinor >= h.pointee.minorAllocationBytes
-            || candidates.count >= h.pointee.minorCandidateLimit
-            || h.pointee.allocatedBytes &- h.pointee.freedBytes &+ h.pointee.externalBytes >= h.pointee.fullThreshold {
-            collectAutomatically()
+        let sizeClass = type.sizeClass
+        let bytes = type.slotBytes
+        h.pointee.allocationBudget &-= bytes
+        if sizeClass >= 0, payloadBytes == type.payloadSize, h.pointee.allocationBudget >= 0,
+           let page = Page(bits: allocator.current[sizeClass]), let object = page.takeSlot() {
+            object.initializeHeader(typeIndex: type.index, flags: type.initialFlags, epoch: h.pointee.epoch)
+            h.pointee.allocatedObjects &+= 1
+            h.pointee.allocatedBytes &+= bytes
+            return object
         }
+        h.pointee.allocationBudget &+= bytes
+        return allocateSlow(type, payloadBytes: payloadBytes)
+    }
+
+    /// Nil for an unregistered type, a bad size or a memory shortage (`Heap` says which).
+    @usableFromInline
+    func allocateSlow(_ type: TypeDescriptor, payloadBytes: Int) -> ObjectRef? {
+        guard type.index != 0, payloadBytes >= type.payloadSize, payloadBytes <= Int(Int32.max) else { return nil }
         let slotBytes = ObjectHeader.size &+ payloadBytes
+        let sizeClass = SizeClasses.classFor(slotBytes: slotBytes)
+        let bytes = sizeClass.map { SizeClasses.slotSizes[$0] } ?? slotBytes
+        if hot.pointee.allocationBudget < bytes { collectIfDue() }
         var object: ObjectRef?
-        var bytes = slotBytes
-        if let sizeClass = SizeClasses.classFor(slotBytes: slotBytes) {
+        if let sizeClass {
             object = allocator.allocateSmall(sizeClass: sizeClass)
-            bytes = SizeClasses.slotSizes[sizeClass]
         } else {
             object = allocator.allocateLarge(slotBytes: slotBytes)
         }
         if object == nil { object = retryAfterMemoryShortage(slotBytes: slotBytes) }
         guard let object else { return nil }
         object.initializeHeader(typeIndex: type.index, flags: type.initialFlags, epoch: epoch)
-        h.pointee.allocatedObjects &+= 1
-        h.pointee.allocatedBytes &+= bytes
-        h.pointee.bytesSinceMinor &+= bytes
+        allocatedObjects &+= 1
+        allocatedBytes &+= bytes
+        hot.pointee.allocationBudget &-= bytes
         return object
     }
 
@@ -227,6 +244,7 @@ final class HeapCore {
             object.set(ObjectHeader.buffered)
             object.bufferIndex = candidates.count
             candidates.push(object)
+            if candidates.count >= hot.pointee.minorCandidateLimit { hot.pointee.allocationBudget = 0 }
         }
     }
 
@@ -261,20 +279,23 @@ final class HeapCore {
         finishDetachedIfIdle()  // last: may free `self`
     }
 
+    @inline(__always)
     private func destroy(_ object: ObjectRef) {
         let type = descriptor(of: object)
-        if object.has(ObjectHeader.hasWeak) { weakTable.clear(object) }
-        if object.has(ObjectHeader.hasFinalizer) && !object.has(ObjectHeader.finalized) {
-            object.set(ObjectHeader.finalized)
-            runFinalizer(type, object)
-            if object.count > 0 {
-                // Resurrected: the finalizer stored a reference to it somewhere live.
-                object.clear(ObjectHeader.dying)
-                resurrections += 1
-                return
+        if object.bits0 & (ObjectHeader.hasWeak | ObjectHeader.hasFinalizer | ObjectHeader.buffered) != 0 {
+            if object.has(ObjectHeader.hasWeak) { weakTable.clear(object) }
+            if object.has(ObjectHeader.hasFinalizer) && !object.has(ObjectHeader.finalized) {
+                object.set(ObjectHeader.finalized)
+                runFinalizer(type, object)
+                if object.count > 0 {
+                    // Resurrected: the finalizer stored a reference to it somewhere live.
+                    object.clear(ObjectHeader.dying)
+                    resurrections += 1
+                    return
+                }
             }
+            if object.has(ObjectHeader.buffered) { removeCandidate(object) }
         }
-        if object.has(ObjectHeader.buffered) { removeCandidate(object) }
         dropPayload(type, object)
         freeSlot(object)
     }
@@ -287,26 +308,35 @@ final class HeapCore {
         finalizersRun += 1
     }
 
-    /// Releases what the payload owns: the type's drop function, or every traced
-    /// reference. Releases queue destruction (the caller drains).
+    /// Releases what the payload owns: the type's drop function, or every reference
+    /// slot. Callers have set `draining`, so releases queue destruction, never recurse.
+    @inline(__always)
     func dropPayload(_ type: Unmanaged<TypeDescriptor>, _ object: ObjectRef) {
-        let wasDraining = draining
-        draining = true
         type._withUnsafeGuaranteedRef { type in
-            if let drop = type.drop {
+            let offsets = type.offsets
+            if !offsets.isEmpty {
+                let payload = object.payload
+                for offset in offsets {
+                    if let child = ObjectRef(bits: payload.load(fromByteOffset: offset, as: UInt.self)) {
+                        release(child)
+                    }
+                }
+            } else if let drop = type.drop {
                 drop(object.payload)
             } else if let trace = type.trace {
                 trace(object.payload) { child in self.release(child) }
             }
         }
-        draining = wasDraining
     }
 
-    func freeSlot(_ object: ObjectRef) {
-        let bytes = allocator.slotBytes(of: object)
-        freedObjects &+= 1
-        freedBytes &+= bytes
-        allocator.free(object)
+    /// - Returns: the slot's bytes.
+    @discardableResult
+    func freeSlot(_ object: ObjectRef) -> Int {
+        let bytes = allocator.free(object)
+        let h = hot
+        h.pointee.freedObjects &+= 1
+        h.pointee.freedBytes &+= bytes
+        return bytes
     }
 
     /// Calls `body` with each reference `object` holds.
@@ -314,7 +344,15 @@ final class HeapCore {
     func forEachChild(of object: ObjectRef, _ body: (ObjectRef) -> Void) {
         let type = descriptor(of: object)
         type._withUnsafeGuaranteedRef { type in
-            if let trace = type.trace { trace(object.payload, body) }
+            let offsets = type.offsets
+            if !offsets.isEmpty {
+                let payload = object.payload
+                for offset in offsets {
+                    if let child = ObjectRef(bits: payload.load(fromByteOffset: offset, as: UInt.self)) { body(child) }
+                }
+            } else if let trace = type.trace {
+                trace(object.payload, body)
+            }
         }
     }
 
@@ -388,7 +426,11 @@ struct HotState {
     @usableFromInline var draining: Bool = false
     @usableFromInline var collecting: Bool = false
     @usableFromInline var finalizerDepth: Int = 0
-    @usableFromInline var bytesSinceMinor: Int = 0
+    /// Bytes that may still be allocated before the pacing rule must be checked
+    /// (see `HeapCore.resetAllocationBudget`): one counter on the fast path instead of
+    /// three comparisons.
+    @usableFromInline var allocationBudget: Int = 0
+    @usableFromInline var allocatedBytesAtCollection: Int = 0
     @usableFromInline var fullThreshold: Int = 0
     @usableFromInline var allocatedObjects: Int = 0
     @usableFromInline var allocatedBytes: Int = 0
@@ -401,5 +443,6 @@ struct HotState {
     mutating func adopt(_ configuration: HeapConfiguration) {
         minorAllocationBytes = configuration.minorAllocationBytes
         minorCandidateLimit = configuration.minorCandidateLimit
+        allocationBudget = 0  // re-derived at the next allocation
     }
 }

@@ -122,17 +122,24 @@ final class SizeClassAllocator {
         return ObjectRef(block + Page.headerSize)
     }
 
-    /// Frees `object`'s slot. The caller has already dropped its payload.
+    /// Frees `object`'s slot (the caller has dropped its payload); returns its bytes.
     @inlinable
-    func free(_ object: ObjectRef) {
+    func free(_ object: ObjectRef) -> Int {
         let page = Page.of(object)
         if page.isLarge {
+            let bytes = page.blockBytes - Page.headerSize
             object.bits0 = 0
             removePage(page)
-            return
+            return bytes
         }
+        let bytes = Int(page.slotSize)
         page.returnSlot(object)
-        if page.bits == current[page.sizeClass] { return }
+        if page.bits != current[page.sizeClass] { pageGainedRoom(page) }
+        return bytes
+    }
+
+    @usableFromInline
+    func pageGainedRoom(_ page: Page) {
         if page.liveCount == 0 {
             if page.inAvailable { unlinkAvailable(page) }
             retireEmpty(page)

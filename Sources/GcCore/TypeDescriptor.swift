@@ -18,9 +18,13 @@ public typealias FinalizeFunction = (_ heap: Heap, _ object: ObjectRef) -> Void
 /// Describes one kind of heap object: the single type mechanism shared by the Swift
 /// API (GcTypes) and the C ABI (CrossBoundary).
 ///
+/// References are described either by `referenceOffsets` (fixed slots in the payload,
+/// each an 8-byte `ObjectRef` bit pattern or 0; the heap walks them directly, with no
+/// call per object) or by a `trace` function (any layout).
+///
 /// Ownership: descriptors are registered once in `TypeRegistry.shared` and live for
-/// the rest of the process. Thread rule: immutable after creation, so `Sendable`; the
-/// closures it holds are called only on the thread that owns the heap being worked on.
+/// the rest of the process. Thread rule: immutable after registration, so `Sendable`;
+/// the closures it holds are called only on the thread that owns the heap at work.
 public final class TypeDescriptor: @unchecked Sendable {
     /// The fully-qualified name, `namespace/Name` or `namespace/Name@version`.
     public let name: String
@@ -32,6 +36,8 @@ public final class TypeDescriptor: @unchecked Sendable {
     /// references to acyclic types). They are never cycle candidates.
     public let acyclic: Bool
     public let trace: TraceFunction?
+    /// Byte offsets of the payload's reference slots (empty when `trace` describes them).
+    public let referenceOffsets: [Int]
     public let drop: DropFunction?
     public let finalize: FinalizeFunction?
     /// Extra data for the layer that registered the type (e.g. the C ABI's vtable).
@@ -43,36 +49,63 @@ public final class TypeDescriptor: @unchecked Sendable {
 
     /// Header flags every instance starts with.
     @usableFromInline let initialFlags: UInt64
+    /// Size class of an instance of `payloadSize` bytes; -1 if it is large or the
+    /// type is not registered yet (so the allocation fast path refuses it).
+    @exclusivity(unchecked) @usableFromInline var sizeClass: Int = -1
+    /// Slot bytes of such an instance, header included.
+    @usableFromInline let slotBytes: Int
+    @usableFromInline let registeredSizeClass: Int
+    /// `referenceOffsets` as a C array, for the hot paths.
+    @usableFromInline let offsets: UnsafeMutableBufferPointer<Int>
 
     public convenience init(
         name: String, payloadSize: Int, acyclic: Bool = false,
-        trace: TraceFunction? = nil, drop: DropFunction? = nil,
+        referenceOffsets: [Int] = [], trace: TraceFunction? = nil, drop: DropFunction? = nil,
         finalize: FinalizeFunction? = nil, userData: (any Sendable)? = nil
     ) {
         self.init(name: name, typeID: TypeID.hash(name), payloadSize: payloadSize, acyclic: acyclic,
-                  trace: trace, drop: drop, finalize: finalize, userData: userData)
+                  referenceOffsets: referenceOffsets, trace: trace, drop: drop, finalize: finalize,
+                  userData: userData)
     }
 
     /// With an explicit id: for tests of collision handling.
     init(
         name: String, typeID: UInt64, payloadSize: Int, acyclic: Bool,
-        trace: TraceFunction?, drop: DropFunction?,
+        referenceOffsets: [Int] = [], trace: TraceFunction?, drop: DropFunction?,
         finalize: FinalizeFunction?, userData: (any Sendable)?
     ) {
         precondition(payloadSize >= 0, "HakoGC: payloadSize of \(name) is negative")
+        precondition(referenceOffsets.isEmpty || trace == nil,
+                     "HakoGC: \(name) gives both referenceOffsets and trace; give one")
+        for offset in referenceOffsets {
+            precondition(offset >= 0 && offset % 8 == 0 && offset + 8 <= payloadSize,
+                         "HakoGC: reference offset \(offset) of \(name) is not an aligned slot in its payload")
+        }
         self.name = name
         self.typeID = typeID
         self.payloadSize = payloadSize
         // A type that reports no references cannot close a cycle.
-        self.acyclic = acyclic || trace == nil
+        self.acyclic = acyclic || (trace == nil && referenceOffsets.isEmpty)
         self.trace = trace
+        self.referenceOffsets = referenceOffsets
         self.drop = drop
         self.finalize = finalize
         self.userData = userData
         initialFlags = (self.acyclic ? ObjectHeader.acyclic : 0)
             | (finalize != nil ? ObjectHeader.hasFinalizer : 0)
+        let slot = ObjectHeader.size + payloadSize
+        if let cls = SizeClasses.classFor(slotBytes: slot) {
+            registeredSizeClass = cls
+            slotBytes = SizeClasses.slotSizes[cls]
+        } else {
+            registeredSizeClass = -1
+            slotBytes = slot
+        }
+        offsets = .allocate(capacity: referenceOffsets.count)
+        _ = offsets.initialize(from: referenceOffsets)
     }
 
+    deinit { offsets.deallocate() }
 }
 
 /// Stable 64-bit type ids: FNV-1a (64-bit) over the UTF-8 bytes of the fully-qualified

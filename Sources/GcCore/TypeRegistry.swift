@@ -61,6 +61,7 @@ public final class TypeRegistry: Sendable {
             }
             guard state.count < TypeRegistry.capacity else { throw .full(capacity: TypeRegistry.capacity) }
             descriptor.index = state.count
+            descriptor.sizeClass = descriptor.registeredSizeClass
             table[state.count] = Unmanaged.passRetained(descriptor)
             state.count += 1
             state.byID[descriptor.typeID] = descriptor

@@ -75,17 +75,17 @@ public struct GcValue<Value>: GcObject {
 /// Heap types of generic Swift types, registered once per specialization.
 /// (Swift has no static stored properties in generic types.)
 public enum GenericGcTypes {
-    private static let cache = Mutex<[ObjectIdentifier: AnyObject]>([:])
+    private static let cache = Mutex<[ObjectIdentifier: TypeDescriptor]>([:])
 
     /// The registered type for `T`, acyclic (generic containers here hold plain values).
     public static func type<T: GcObject>(for _: T.Type, name: @autoclosure () -> String) -> GcType<T> {
         let key = ObjectIdentifier(T.self)
-        if let found = cache.withLock({ $0[key] }) { return unsafeDowncast(found, to: GcType<T>.self) }
+        if let found = cache.withLock({ $0[key] }) { return GcType(registered: found) }
         let safeName = name().filter { !$0.isWhitespace }
         let made = GcType<T>(name: safeName, acyclic: true)
         return cache.withLock { cache in
-            if let raced = cache[key] { return unsafeDowncast(raced, to: GcType<T>.self) }
-            cache[key] = made
+            if let raced = cache[key] { return GcType(registered: raced) }
+            cache[key] = made.descriptor
             return made
         }
     }

@@ -48,12 +48,21 @@ public struct GcTracer {
 
 /// The heap type of a Swift type: its registered `TypeDescriptor`.
 ///
-/// Ownership: registered for the life of the process. Thread rule: create it from
-/// any thread (usually as a `static let`). Misuse: a name that is malformed or whose
-/// id is taken by another name stops the process at start-up with the registry's
-/// message (use `GcType.register` to get the error instead).
-public final class GcType<T: GcObject & ~Copyable>: @unchecked Sendable {
-    public let descriptor: TypeDescriptor
+/// Ownership: a plain value; the descriptor it names is registered for the life of
+/// the process (the registry keeps it), so copying a `GcType` costs no reference
+/// counting. Thread rule: create it from any thread (usually as a `static let`).
+/// Misuse: a name that is malformed or whose id is taken by another name stops the
+/// process at start-up with the registry's message (`init(registering:)` throws instead).
+public struct GcType<T: GcObject & ~Copyable>: @unchecked Sendable {
+    /// Unretained: registered descriptors are never freed.
+    public let unmanaged: Unmanaged<TypeDescriptor>
+    public var descriptor: TypeDescriptor { unmanaged.takeUnretainedValue() }
+
+    @inlinable
+    public init(registered descriptor: TypeDescriptor) {
+        precondition(descriptor.index != 0, "HakoGC: \(descriptor.name) is not registered")
+        unmanaged = Unmanaged.passUnretained(descriptor)
+    }
 
     /// - Parameters:
     ///   - name: fully qualified, `namespace/Name[@version]`.
@@ -62,7 +71,7 @@ public final class GcType<T: GcObject & ~Copyable>: @unchecked Sendable {
     ///   - finalize: runs once before an instance is freed, with a borrowed handle;
     ///     copying the handle somewhere live resurrects the object.
     @inlinable
-    public convenience init(
+    public init(
         name: String, acyclic: Bool = false, finalize: ((borrowing GcRc<T>) -> Void)? = nil
     ) {
         do {
@@ -82,7 +91,7 @@ public final class GcType<T: GcObject & ~Copyable>: @unchecked Sendable {
                 body(handle)
             }
         }
-        descriptor = try TypeRegistry.shared.register(TypeDescriptor(
+        let descriptor = try TypeRegistry.shared.register(TypeDescriptor(
             name: name, payloadSize: MemoryLayout<T>.size, acyclic: acyclic,
             trace: acyclic ? nil : { payload, visit in
                 withoutActuallyEscaping(visit) { visit in
@@ -92,6 +101,7 @@ public final class GcType<T: GcObject & ~Copyable>: @unchecked Sendable {
             },
             drop: { payload in payload.assumingMemoryBound(to: T.self).deinitialize(count: 1) },
             finalize: finalizer))
+        unmanaged = Unmanaged.passUnretained(descriptor)
         precondition(MemoryLayout<T>.alignment <= 16, "HakoGC: \(T.self) needs alignment above 16")
     }
 }

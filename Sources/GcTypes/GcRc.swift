@@ -34,7 +34,9 @@ public struct GcRc<T: GcObject & ~Copyable>: ~Copyable {
     /// Like `init(_:in:)`, but reports allocation failure.
     @inlinable
     public static func make(_ value: consuming T, in heap: Heap) throws(HeapError) -> GcRc<T> {
-        let object = try heap.allocate(T.gcType.descriptor, zeroed: false)
+        guard let object = heap.allocateUninitialized(T.gcType.unmanaged) else {
+            throw .outOfMemory(bytes: MemoryLayout<T>.size)
+        }
         // SAFETY: a fresh slot of T's size and 16-byte alignment, not yet initialized.
         object.payload.assumingMemoryBound(to: T.self).initialize(to: value)
         return GcRc(unsafeAdopting: object)

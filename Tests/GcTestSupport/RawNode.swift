@@ -13,18 +13,27 @@ public enum RawNode {
     public static let slots = 3
     public static let idOffset = slots * 8
 
+    static func recordFinalization(_ heap: Heap, _ object: ObjectRef) {
+        guard let recorder = heap.context as? FinalizeRecorder else { return }
+        recorder.finalized.append(RawNode.id(object))
+        recorder.onFinalize?(heap, object)
+    }
+
+    /// References described by slot offsets (the heap walks them itself).
     public static let type: TypeDescriptor = try! TypeRegistry.shared.register(TypeDescriptor(
         name: "hako.tests/RawNode", payloadSize: slots * 8 + 8,
+        referenceOffsets: (0..<slots).map { $0 * 8 },
+        finalize: recordFinalization))
+
+    /// The same layout, references reported by a trace function instead.
+    public static let tracedType: TypeDescriptor = try! TypeRegistry.shared.register(TypeDescriptor(
+        name: "hako.tests/RawTracedNode", payloadSize: slots * 8 + 8,
         trace: { payload, visit in
             for i in 0..<slots {
                 if let r = ObjectRef(bits: payload.load(fromByteOffset: i * 8, as: UInt.self)) { visit(r) }
             }
         },
-        finalize: { heap, object in
-            guard let recorder = heap.context as? FinalizeRecorder else { return }
-            recorder.finalized.append(RawNode.id(object))
-            recorder.onFinalize?(heap, object)
-        }))
+        finalize: recordFinalization))
 
     /// A type with no references: acyclic, never a candidate.
     public static let leaf: TypeDescriptor = try! TypeRegistry.shared.register(TypeDescriptor(
@@ -33,8 +42,8 @@ public enum RawNode {
             (heap.context as? FinalizeRecorder)?.finalized.append(RawNode.id(object))
         }))
 
-    public static func make(_ heap: Heap, id: Int) -> ObjectRef {
-        let o = try! heap.allocate(type)
+    public static func make(_ heap: Heap, id: Int, traced: Bool = false) -> ObjectRef {
+        let o = try! heap.allocate(traced ? tracedType : type)
         o.payload.storeBytes(of: id, toByteOffset: idOffset, as: Int.self)
         return o
     }

@@ -115,7 +115,8 @@ public struct ModelRun {
         let id = model.nodes.count
         model.nodes.append(.init())
         model.handles.append(id)
-        let o = RawNode.make(heap, id: id)
+        // Odd seeds describe references by a trace function, even seeds by offsets.
+        let o = RawNode.make(heap, id: id, traced: seed % 2 == 1)
         refs[id] = o
         handleRefs.append(o)
     }

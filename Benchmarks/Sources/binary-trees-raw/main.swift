@@ -3,11 +3,7 @@
 import GcCore
 
 let nodeType = try! TypeRegistry.shared.register(TypeDescriptor(
-    name: "bench/RawNode", payloadSize: 16,
-    trace: { payload, visit in
-        if let l = ObjectRef(bits: payload.load(as: UInt.self)) { visit(l) }
-        if let r = ObjectRef(bits: payload.load(fromByteOffset: 8, as: UInt.self)) { visit(r) }
-    }))
+    name: "bench/RawNode", payloadSize: 16, referenceOffsets: [0, 8]))
 
 @inline(__always)
 func bottomUp(_ depth: Int, _ heap: Heap) -> ObjectRef {
