@@ -13,5 +13,8 @@ let package = Package(
             name: "binary-trees-raw",
             dependencies: [.product(name: "GcCore", package: "HakoGC")]),
         .executableTarget(name: "binary-trees-arc"),
+        .executableTarget(
+            name: "cyclic-garbage-hako",
+            dependencies: [.product(name: "GcTypes", package: "HakoGC")]),
     ]
 )

@@ -60,15 +60,20 @@ extension HeapCore {
         // CollectWhite, then give back the counts the garbage contributed.
         let garbage = RefStack()
         for i in 0..<roots.count { collectWhite(roots[i], into: garbage) }
-        for i in 0..<garbage.count {
-            forEachChild(of: garbage[i]) { child in
-                if inMinorScope(child) { child.addCount(1) }
-            }
-        }
+        for i in 0..<garbage.count { traceChildren(of: garbage[i], .restore) }
         stats.lap(.collectWhite, &start, now)
 
         reclaim(garbage, &stats)
-        epoch &+= 1
+    }
+
+    /// The epoch moves by allocation volume, not per collection, so minors that the
+    /// candidate limit triggers often do not shorten how long objects stay young.
+    /// Explicit collections always end the epoch.
+    func advanceEpochIfDue(force: Bool) {
+        if force || allocatedBytes &- hot.pointee.allocatedBytesAtEpoch >= configuration.minorAllocationBytes {
+            epoch &+= 1
+            hot.pointee.allocatedBytesAtEpoch = allocatedBytes
+        }
     }
 
     private func markGray(_ root: ObjectRef, _ stats: inout CollectionStats) {
@@ -77,14 +82,7 @@ extension HeapCore {
         workStack.push(root)
         while let object = workStack.pop() {
             stats.visited += 1
-            forEachChild(of: object) { child in
-                guard inMinorScope(child) else { return }
-                child.addCount(-1)
-                if child.color != .gray {
-                    child.color = .gray
-                    workStack.push(child)
-                }
-            }
+            traceChildren(of: object, .markGray)
         }
     }
 
@@ -96,9 +94,7 @@ extension HeapCore {
                 scanBlack(object)
             } else {
                 object.color = .white
-                forEachChild(of: object) { child in
-                    if inMinorScope(child) { scanStack.push(child) }
-                }
+                traceChildren(of: object, .scan)
             }
         }
     }
@@ -107,14 +103,7 @@ extension HeapCore {
         root.color = .black
         workStack.push(root)
         while let object = workStack.pop() {
-            forEachChild(of: object) { child in
-                guard inMinorScope(child) else { return }
-                child.addCount(1)
-                if child.color != .black {
-                    child.color = .black
-                    workStack.push(child)
-                }
-            }
+            traceChildren(of: object, .scanBlack)
         }
     }
 
@@ -125,13 +114,7 @@ extension HeapCore {
         workStack.push(root)
         while let object = workStack.pop() {
             garbage.push(object)
-            forEachChild(of: object) { child in
-                if inMinorScope(child) && child.color == .white {
-                    child.color = .black
-                    child.set(ObjectHeader.dying)
-                    workStack.push(child)
-                }
-            }
+            traceChildren(of: object, .collectWhite)
         }
     }
 }

@@ -30,7 +30,7 @@ extension HeapCore {
         stats.roots = objects.count
         for i in 0..<objects.count { objects[i].bufferIndex = Int(objects[i].count) }
         for i in 0..<objects.count {
-            forEachChild(of: objects[i]) { child in child.bufferIndex -= 1 }
+            traceChildren(of: objects[i], .subtract)
         }
         stats.lap(.subtractInternal, &start, now)
 
@@ -41,12 +41,7 @@ extension HeapCore {
             workStack.push(object)
             while let live = workStack.pop() {
                 stats.visited += 1
-                forEachChild(of: live) { child in
-                    if !child.has(ObjectHeader.marked) {
-                        child.set(ObjectHeader.marked)
-                        workStack.push(child)
-                    }
-                }
+                traceChildren(of: live, .mark)
             }
         }
         let garbage = RefStack()

@@ -43,7 +43,13 @@ extension HeapCore {
         }
         var dead = garbage
         if finalizable > 0 {
-            for i in 0..<garbage.count { garbage[i].addCount(1) }
+            for i in 0..<garbage.count {
+                // The hold must not carry into the type bits.
+                if garbage[i].count == UInt32(ObjectHeader.maxCount) {
+                    preconditionFailure("HakoGC: reference count overflow while finalizing")
+                }
+                garbage[i].addCount(1)
+            }
             for i in 0..<garbage.count {
                 let object = garbage[i]
                 if object.has(ObjectHeader.hasFinalizer) && !object.has(ObjectHeader.finalized) {
@@ -61,6 +67,8 @@ extension HeapCore {
         draining = true
         for i in 0..<dead.count {
             let object = dead[i]
+            // A finalizer may have made a new weak reference to a garbage object.
+            if object.has(ObjectHeader.hasWeak) { weakTable.clear(object) }
             if object.has(ObjectHeader.buffered) { removeCandidate(object) }
             dropPayload(descriptor(of: object), object)
         }
@@ -79,9 +87,7 @@ extension HeapCore {
         // releases of DYING objects never buffer them).
         for i in 0..<garbage.count { garbage[i].bufferIndex = Int(garbage[i].count) }
         for i in 0..<garbage.count {
-            forEachChild(of: garbage[i]) { child in
-                if child.has(ObjectHeader.dying) { child.bufferIndex -= 1 }
-            }
+            traceChildren(of: garbage[i], .subtractWithinGarbage)
         }
         for i in 0..<garbage.count where garbage[i].bufferIndex > 0 && garbage[i].has(ObjectHeader.dying) {
             let root = garbage[i]
@@ -89,12 +95,7 @@ extension HeapCore {
             workStack.push(root)
             while let object = workStack.pop() {
                 stats.resurrected += 1
-                forEachChild(of: object) { child in
-                    if child.has(ObjectHeader.dying) {
-                        child.clear(ObjectHeader.dying)
-                        workStack.push(child)
-                    }
-                }
+                traceChildren(of: object, .resurrect)
             }
         }
         resurrections += stats.resurrected

@@ -50,7 +50,11 @@ public final class Heap {
     }
 
     deinit {
-        if isPrimary { core.detach() }
+        if isPrimary {
+            core.detach()
+        } else {
+            core.finishDetachedIfIdle()  // `core` is held strongly here
+        }
     }
 
     /// The heap that owns `object` (a live object).
@@ -125,7 +129,20 @@ public final class Heap {
     /// Releases `object` in whichever heap owns it (for handles that do not store the heap).
     @inlinable
     public static func release(_ object: ObjectRef) {
-        HeapCore.withOwner(of: object) { $0.release(object) }
+        let detachedCore = HeapCore.withOwner(of: object) { core -> UnsafeMutableRawPointer? in
+            core.release(object)
+            return core.hot.pointee.detached ? Unmanaged.passUnretained(core).toOpaque() : nil
+        }
+        if let detachedCore { finishDetached(detachedCore) }
+    }
+
+    /// The object's `Heap` is gone. A detached core frees itself only from here (or a
+    /// secondary `Heap`'s deinit), never from nested code, so it is still alive; hold
+    /// it strongly while it drops its self-reference.
+    @usableFromInline
+    static func finishDetached(_ opaque: UnsafeMutableRawPointer) {
+        let core = Unmanaged<HeapCore>.fromOpaque(opaque).takeUnretainedValue()
+        core.finishDetachedIfIdle()
     }
 
     /// Retains `object` in whichever heap owns it.
@@ -144,10 +161,14 @@ public final class Heap {
     }
 
     /// Stores `value` at `offset` in `object`'s payload: retains the new target,
-    /// releases the old one. The type's trace must report that slot.
+    /// releases the old one. The type's trace must report that slot. A reference to
+    /// an object of another heap stops the process with a message.
     @inlinable
     public func storeReference(_ value: ObjectRef?, into object: ObjectRef, offset: Int) {
-        if let value { core.retain(value) }
+        if let value {
+            if Page.of(value).owner != Page.of(object).owner { core.crossHeapReference(value, object) }
+            core.retain(value)
+        }
         let old = object.payload.load(fromByteOffset: offset, as: UInt.self)
         object.payload.storeBytes(of: value?.bits ?? 0, toByteOffset: offset, as: UInt.self)
         if let old = ObjectRef(bits: old) { core.release(old) }

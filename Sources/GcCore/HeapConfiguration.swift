@@ -4,13 +4,15 @@
 /// Pacing rule (see docs/architecture.md, "When collections run"):
 /// - a **minor** collection runs at the next allocation once `minorAllocationBytes`
 ///   have been allocated since the last one, or once the candidate buffer holds
-///   `minorCandidateLimit` objects;
+///   `minorCandidateLimit` objects (small limits keep minor pauses short);
+/// - the young generation's epoch advances once per `minorAllocationBytes`
+///   allocated: an object is young until 1–2 × that much has been allocated after it;
 /// - a **full** collection runs at the next allocation once live plus external
 ///   (memory-pressure) bytes reach `fullGrowthFactor` × what survived the last full
 ///   collection, and at least `fullMinimumBytes`.
 public struct HeapConfiguration: Sendable, Equatable {
-    public var minorAllocationBytes: Int = 256 << 10
-    public var minorCandidateLimit: Int = 4096
+    public var minorAllocationBytes: Int = 64 << 10
+    public var minorCandidateLimit: Int = 256
     public var fullGrowthFactor: Double = 2.0
     public var fullMinimumBytes: Int = 32 << 20
     /// Empty pages kept for reuse; more are given back to the system at once.

@@ -49,14 +49,18 @@ extension HeapCore {
         case .minor:
             minorCollection(&stats)
             minorCollections += 1
+            advanceEpochIfDue(force: reason == .explicit)
         case .full:
             fullCollection(&stats)
             fullCollections += 1
-            epoch &+= 1
+            advanceEpochIfDue(force: true)
         }
         hot.pointee.allocatedBytesAtCollection = allocatedBytes
         workStack.trim()
         scanStack.trim()
+        // Free what the garbage released before anyone else can run a collection:
+        // queued objects must not be seen (and freed) by a nested one.
+        if !pendingDestroy.isEmpty { drainPendingDestroys() }
         collecting = false
         let pause = now &- start
         totalPauseNanos &+= pause
@@ -71,10 +75,13 @@ extension HeapCore {
             liveObjectsBefore: before.objects, liveObjectsAfter: liveObjects,
             liveBytesBefore: before.bytes, liveBytesAfter: liveBytes)
         resetAllocationBudget()
-        observer?(event)
-        if !pendingDestroy.isEmpty { drainPendingDestroys() }
+        if let observer {
+            // The observer is user code: collections it asks for are deferred.
+            finalizerDepth += 1
+            observer(event)
+            finalizerDepth -= 1
+        }
         runDeferredCollection()
-        finishDetachedIfIdle()  // last use of `self`
         return event
     }
 

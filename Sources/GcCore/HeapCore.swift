@@ -226,10 +226,18 @@ final class HeapCore {
                 ? "HakoGC: release of a freed object (stale reference or double release)"
                 : "HakoGC: release of an object whose count is already 0 (double release)")
         }
-        object.bits0 = bits &- 1
         if count == 1 {
-            if bits & ObjectHeader.dying == 0 { scheduleDestroy(object) }
-        } else if bits & (ObjectHeader.acyclic | ObjectHeader.dying) == 0 {
+            if bits & ObjectHeader.dying == 0 {
+                object.bits0 = (bits &- 1) | ObjectHeader.dying
+                pendingDestroy.push(object)
+                if !hot.pointee.draining { drainPendingDestroys() }
+            } else {
+                object.bits0 = bits &- 1
+            }
+            return
+        }
+        object.bits0 = bits &- 1
+        if bits & (ObjectHeader.acyclic | ObjectHeader.dying) == 0 {
             possibleRoot(object)
         }
     }
@@ -258,13 +266,6 @@ final class HeapCore {
 
     // MARK: Destruction (reference count reached zero)
 
-    @usableFromInline
-    func scheduleDestroy(_ object: ObjectRef) {
-        object.set(ObjectHeader.dying)
-        pendingDestroy.push(object)
-        if !draining { drainPendingDestroys() }
-    }
-
     /// Destroys queued objects until none are left. Releasing a destroyed object's
     /// references queues more work instead of recursing, so a 10-million-node list
     /// frees in constant stack space.
@@ -276,7 +277,6 @@ final class HeapCore {
         }
         draining = false
         runDeferredCollection()
-        finishDetachedIfIdle()  // last: may free `self`
     }
 
     @inline(__always)
@@ -294,6 +294,8 @@ final class HeapCore {
                     return
                 }
             }
+            // A finalizer may have made a new weak reference to its dying object.
+            if object.has(ObjectHeader.hasWeak) { weakTable.clear(object) }
             if object.has(ObjectHeader.buffered) { removeCandidate(object) }
         }
         dropPayload(type, object)
@@ -318,13 +320,15 @@ final class HeapCore {
                 let payload = object.payload
                 for offset in offsets {
                     if let child = ObjectRef(bits: payload.load(fromByteOffset: offset, as: UInt.self)) {
+                        checkSameHeap(child, object)
                         release(child)
                     }
                 }
+                if let drop = type.drop { drop(payload) }  // the payload's other resources
             } else if let drop = type.drop {
                 drop(object.payload)
-            } else if let trace = type.trace {
-                trace(object.payload) { child in self.release(child) }
+            } else if type.trace != nil {
+                traceChildren(of: object, .release)
             }
         }
     }
@@ -340,20 +344,26 @@ final class HeapCore {
     }
 
     /// Calls `body` with each reference `object` holds.
+    /// References between heaps are refused wherever the collector meets them (the
+    /// other heap may belong to another thread; its counts and epochs mean nothing
+    /// here).
     @inlinable
-    func forEachChild(of object: ObjectRef, _ body: (ObjectRef) -> Void) {
-        let type = descriptor(of: object)
-        type._withUnsafeGuaranteedRef { type in
-            let offsets = type.offsets
-            if !offsets.isEmpty {
-                let payload = object.payload
-                for offset in offsets {
-                    if let child = ObjectRef(bits: payload.load(fromByteOffset: offset, as: UInt.self)) { body(child) }
-                }
-            } else if let trace = type.trace {
-                trace(object.payload, body)
-            }
+    func checkSameHeap(_ child: ObjectRef, _ parent: ObjectRef) {
+        if Page.of(child).owner != Page.of(parent).owner {
+            crossHeapReference(child, parent)
         }
+    }
+
+    @usableFromInline
+    func crossHeapReference(_ child: ObjectRef, _ parent: ObjectRef) -> Never {
+        preconditionFailure("HakoGC: an object of type \(descriptor(of: parent).takeUnretainedValue().name) references an object of another heap (type \(descriptor(of: child).takeUnretainedValue().name)); references between heaps are not supported — pin the object and hold it from outside instead")
+    }
+
+    /// A trace reported more references to `object` than it has counts: the type's
+    /// trace is wrong (a field visited twice, or a reference it does not own).
+    @usableFromInline
+    func traceOverReported(_ object: ObjectRef) -> Never {
+        preconditionFailure("HakoGC: trace functions report more references to an object of type \(descriptor(of: object).takeUnretainedValue().name) than it has counts; some type's trace visits a field twice or a reference it does not own")
     }
 
     // MARK: Pins and weak references
@@ -399,11 +409,14 @@ final class HeapCore {
         }
         if liveObjects > 0 {
             detachedSelf = Unmanaged.passRetained(self)
+            hot.pointee.detached = true
         }
     }
 
-    /// Frees a detached core once its last object is gone. Callers make this their
-    /// last use of `self`.
+    /// Drops the self-reference of a detached core once its last object is gone.
+    /// Only outermost entry points call this, and they hold a strong reference to
+    /// the core while they do (`Heap.release(_:)`, a secondary `Heap`'s deinit), so
+    /// the core is never freed under a method that is still running.
     func finishDetachedIfIdle() {
         guard let me = detachedSelf, liveObjects == 0, !draining, !collecting, finalizerDepth == 0
         else { return }
@@ -431,6 +444,9 @@ struct HotState {
     /// three comparisons.
     @usableFromInline var allocationBudget: Int = 0
     @usableFromInline var allocatedBytesAtCollection: Int = 0
+    @usableFromInline var allocatedBytesAtEpoch: Int = 0
+    /// The user's `Heap` is gone; objects still live keep the core (`detach`).
+    @usableFromInline var detached = false
     @usableFromInline var fullThreshold: Int = 0
     @usableFromInline var allocatedObjects: Int = 0
     @usableFromInline var allocatedBytes: Int = 0

@@ -102,7 +102,7 @@ struct Page: Equatable {
     }
 
     /// Pops a free slot or bumps; nil when the page is full.
-    @inlinable
+    @inlinable @inline(__always)
     func takeSlot() -> ObjectRef? {
         let head = freeList
         if head != 0 {
@@ -122,7 +122,7 @@ struct Page: Equatable {
     }
 
     /// Puts a slot back on the free list and marks it free (word 0 = 0).
-    @inlinable
+    @inlinable @inline(__always)
     func returnSlot(_ slot: ObjectRef) {
         slot.bits0 = 0
         slot.bits1 = UInt64(freeList)

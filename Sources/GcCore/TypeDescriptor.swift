@@ -1,8 +1,8 @@
-/// Reports every outgoing reference of one payload, by calling `visit` once per edge
+/// Reports every outgoing reference of one payload, by calling `tracer.visit` once per edge
 /// (a reference held twice is reported twice). It must not allocate, free, retain or
 /// release, and must report exactly the references the heap counted for the object:
 /// the collector's soundness rests on it.
-public typealias TraceFunction = (_ payload: UnsafeMutableRawPointer, _ visit: (ObjectRef) -> Void) -> Void
+public typealias TraceFunction = (_ payload: UnsafeMutableRawPointer, _ tracer: inout Tracer) -> Void
 
 /// Releases whatever a payload owns when its object is freed. Swift payloads
 /// deinitialize themselves here (their reference fields release their targets).
@@ -42,6 +42,8 @@ public final class TypeDescriptor: @unchecked Sendable {
     public let finalize: FinalizeFunction?
     /// Extra data for the layer that registered the type (e.g. the C ABI's vtable).
     public let userData: (any Sendable)?
+    /// The Swift type whose values the payload holds, when a Swift layer registered it.
+    public let swiftType: ObjectIdentifier?
 
     /// Registry index, stored in object headers. Set once at registration.
     // Written once, under the registry lock, before any allocation can read it.
@@ -61,18 +63,18 @@ public final class TypeDescriptor: @unchecked Sendable {
     public convenience init(
         name: String, payloadSize: Int, acyclic: Bool = false,
         referenceOffsets: [Int] = [], trace: TraceFunction? = nil, drop: DropFunction? = nil,
-        finalize: FinalizeFunction? = nil, userData: (any Sendable)? = nil
+        finalize: FinalizeFunction? = nil, userData: (any Sendable)? = nil, swiftType: ObjectIdentifier? = nil
     ) {
         self.init(name: name, typeID: TypeID.hash(name), payloadSize: payloadSize, acyclic: acyclic,
                   referenceOffsets: referenceOffsets, trace: trace, drop: drop, finalize: finalize,
-                  userData: userData)
+                  userData: userData, swiftType: swiftType)
     }
 
     /// With an explicit id: for tests of collision handling.
     init(
         name: String, typeID: UInt64, payloadSize: Int, acyclic: Bool,
         referenceOffsets: [Int] = [], trace: TraceFunction?, drop: DropFunction?,
-        finalize: FinalizeFunction?, userData: (any Sendable)?
+        finalize: FinalizeFunction?, userData: (any Sendable)?, swiftType: ObjectIdentifier? = nil
     ) {
         precondition(payloadSize >= 0, "HakoGC: payloadSize of \(name) is negative")
         precondition(referenceOffsets.isEmpty || trace == nil,
@@ -91,6 +93,7 @@ public final class TypeDescriptor: @unchecked Sendable {
         self.drop = drop
         self.finalize = finalize
         self.userData = userData
+        self.swiftType = swiftType
         initialFlags = (self.acyclic ? ObjectHeader.acyclic : 0)
             | (finalize != nil ? ObjectHeader.hasFinalizer : 0)
         let slot = ObjectHeader.size + payloadSize
@@ -106,6 +109,13 @@ public final class TypeDescriptor: @unchecked Sendable {
     }
 
     deinit { offsets.deallocate() }
+
+    /// Whether `other` describes the same payloads (for re-registration by name).
+    func hasSameLayout(as other: TypeDescriptor) -> Bool {
+        payloadSize == other.payloadSize && acyclic == other.acyclic
+            && referenceOffsets == other.referenceOffsets && swiftType == other.swiftType
+            && (trace == nil) == (other.trace == nil) && (drop == nil) == (other.drop == nil)
+    }
 }
 
 /// Stable 64-bit type ids: FNV-1a (64-bit) over the UTF-8 bytes of the fully-qualified

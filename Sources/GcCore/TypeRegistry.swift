@@ -8,6 +8,9 @@ public enum TypeRegistryError: Error, Equatable, CustomStringConvertible {
     case full(capacity: Int)
     /// The name is empty or not of the form `namespace/Name[@version]`.
     case invalidName(String)
+    /// The name is registered already with another layout (payload size, reference
+    /// offsets, acyclic flag or Swift type).
+    case layoutMismatch(name: String)
 
     public var description: String {
         switch self {
@@ -17,6 +20,8 @@ public enum TypeRegistryError: Error, Equatable, CustomStringConvertible {
             return "the type registry is full (\(capacity - 1) types)"
         case let .invalidName(name):
             return "\"\(name)\" is not a fully-qualified type name (namespace/Name[@version])"
+        case let .layoutMismatch(name):
+            return "\"\(name)\" is registered already with a different layout"
         }
     }
 }
@@ -56,7 +61,10 @@ public final class TypeRegistry: Sendable {
         }
         return try state.withLock { (state) throws(TypeRegistryError) -> TypeDescriptor in
             if let existing = state.byID[descriptor.typeID] {
-                if existing.name == descriptor.name { return existing }
+                if existing.name == descriptor.name {
+                    guard existing.hasSameLayout(as: descriptor) else { throw .layoutMismatch(name: descriptor.name) }
+                    return existing
+                }
                 throw .idCollision(id: descriptor.typeID, existing: existing.name, new: descriptor.name)
             }
             guard state.count < TypeRegistry.capacity else { throw .full(capacity: TypeRegistry.capacity) }

@@ -68,7 +68,7 @@ public struct GcValue<Value>: GcObject {
     public var value: Value
     public init(_ value: Value) { self.value = value }
     public static var gcType: GcType<GcValue<Value>> {
-        GenericGcTypes.type(for: GcValue<Value>.self, name: "hako/Value<\(Value.self)>")
+        GenericGcTypes.type(for: GcValue<Value>.self, name: "hako/Value<\(String(reflecting: Value.self))>")
     }
 }
 

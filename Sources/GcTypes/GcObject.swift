@@ -26,21 +26,19 @@ extension GcObject where Self: ~Copyable {
     public func trace(into tracer: inout GcTracer) {}
 }
 
-/// Hands the references of one value to the collector.
-public struct GcTracer {
-    @usableFromInline let report: (ObjectRef) -> Void
+/// Hands the references of one value to the collector (GcCore's `Tracer`).
+public typealias GcTracer = Tracer
 
-    @usableFromInline init(_ report: @escaping (ObjectRef) -> Void) { self.report = report }
-
+extension Tracer {
     @inlinable
     public mutating func visit<U: GcObject & ~Copyable>(_ ref: borrowing GcRc<U>) {
-        report(ref.object)
+        visit(ref.object)
     }
 
     @inlinable
     public mutating func visit<U: GcObject & ~Copyable>(_ ref: borrowing GcRc<U>?) {
         switch ref {
-        case .some(let r): report(r.object)
+        case .some(let r): visit(r.object)
         case .none: break
         }
     }
@@ -93,14 +91,11 @@ public struct GcType<T: GcObject & ~Copyable>: @unchecked Sendable {
         }
         let descriptor = try TypeRegistry.shared.register(TypeDescriptor(
             name: name, payloadSize: MemoryLayout<T>.size, acyclic: acyclic,
-            trace: acyclic ? nil : { payload, visit in
-                withoutActuallyEscaping(visit) { visit in
-                    var tracer = GcTracer(visit)
-                    payload.assumingMemoryBound(to: T.self).pointee.trace(into: &tracer)
-                }
+            trace: acyclic ? nil : { payload, tracer in
+                payload.assumingMemoryBound(to: T.self).pointee.trace(into: &tracer)
             },
             drop: { payload in payload.assumingMemoryBound(to: T.self).deinitialize(count: 1) },
-            finalize: finalizer))
+            finalize: finalizer, swiftType: ObjectIdentifier(T.self)))
         unmanaged = Unmanaged.passUnretained(descriptor)
         precondition(MemoryLayout<T>.alignment <= 16, "HakoGC: \(T.self) needs alignment above 16")
     }

@@ -40,5 +40,6 @@ import GcTestSupport
     @Test func typesWithoutTraceAreAcyclic() {
         #expect(TypeDescriptor(name: "x/Y", payloadSize: 8).acyclic)
         #expect(!TypeDescriptor(name: "x/Z", payloadSize: 8, trace: { _, _ in }).acyclic)
+        #expect(!TypeDescriptor(name: "x/W", payloadSize: 8, referenceOffsets: [0]).acyclic)
     }
 }

@@ -28,10 +28,8 @@ public enum RawNode {
     /// The same layout, references reported by a trace function instead.
     public static let tracedType: TypeDescriptor = try! TypeRegistry.shared.register(TypeDescriptor(
         name: "hako.tests/RawTracedNode", payloadSize: slots * 8 + 8,
-        trace: { payload, visit in
-            for i in 0..<slots {
-                if let r = ObjectRef(bits: payload.load(fromByteOffset: i * 8, as: UInt.self)) { visit(r) }
-            }
+        trace: { payload, tracer in
+            for i in 0..<slots { tracer.visit(bits: payload.load(fromByteOffset: i * 8, as: UInt.self)) }
         },
         finalize: recordFinalization))
 

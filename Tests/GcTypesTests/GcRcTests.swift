@@ -139,3 +139,52 @@ func countNodes(_ node: borrowing GcRc<TreeNode>) -> Int {
         #expect(heap.statistics().liveObjects == 0)
     }
 }
+
+final class HeapHolder { let heap: Heap; init(_ heap: Heap) { self.heap = heap } }
+
+@Suite struct HeapLifetimeTests {
+    /// The last reference to a `Heap` sits inside one of its own objects: releasing
+    /// that object tears the heap down from inside its own release path.
+    @Test func heapReleasedFromInsideItsOwnObject() {
+        var heap: Heap? = Heap()
+        do {
+            let box = GcBox(GcValue(HeapHolder(heap!)), in: heap!)
+            let other = GcBox(TreeNode(label: "other"), in: heap!)
+            heap = nil
+            #expect(box.value.value.heap.statistics().liveObjects == 2)
+            _ = other
+        }
+        // Both objects are gone and the heap freed itself without touching freed memory.
+    }
+
+    @Test func handlesOutliveTheirHeap() {
+        var heap: Heap? = Heap()
+        let tree = makeTree(6, heap!)
+        heap = nil
+        #expect(countNodes(tree) == 127)
+    }
+
+    @Test func weakMadeInFinalizerNeverUpgradesToAFreedObject() {
+        let heap = Heap()
+        let log = Log()
+        heap.context = log
+        final class Saved { var weak: GcWeak<Tracked2>? }
+        let saved = Saved()
+        Tracked2.saved = { saved.weak = $0 }
+        do { _ = GcRc(Tracked2(), in: heap) }
+        #expect(saved.weak != nil)
+        let replacement = (0..<4).map { _ in GcRc(Tracked2(), in: heap) }
+        var upgraded = false
+        if saved.weak!.upgrade() != nil { upgraded = true }
+        #expect(!upgraded)
+        _ = replacement.count
+    }
+}
+
+struct Tracked2: GcObject, ~Copyable {
+    nonisolated(unsafe) static var saved: ((GcWeak<Tracked2>) -> Void)?
+    static let gcType = GcType<Tracked2>(name: "hako.tests/Tracked2", finalize: { handle in
+        if let saved = Tracked2.saved { saved(handle.downgrade()); Tracked2.saved = nil }
+    })
+    var payload = 0
+}

@@ -1,0 +1,130 @@
+/// What the collector is doing while it traces: each phase's per-edge step.
+@usableFromInline
+enum TraceMode: UInt8 {
+    /// Minor MarkGray: subtract the edge, gray and queue the child.
+    case markGray
+    /// Minor Scan: queue the child for scanning.
+    case scan
+    /// Minor ScanBlack: give the edge back, blacken and queue the child.
+    case scanBlack
+    /// Minor CollectWhite: white child → garbage (dying), queued.
+    case collectWhite
+    /// Minor: give back an edge from the garbage.
+    case restore
+    /// Full: subtract the edge from the child's scratch count.
+    case subtract
+    /// Full: mark and queue the child.
+    case mark
+    /// Reclaimer: subtract edges between garbage objects.
+    case subtractWithinGarbage
+    /// Reclaimer: the child of a resurrected object is resurrected too.
+    case resurrect
+    /// Payload drop of a traced type: release the child.
+    case release
+}
+
+/// Receives the references of one payload from its type's trace function.
+///
+/// A trace function calls `visit` once for every reference the payload holds (a
+/// reference held in two fields is visited twice) and does nothing else: no
+/// allocation, no count changes, no other heap calls. The collector's soundness
+/// rests on it; a trace that reports references the payload does not own is
+/// detected when the counts cannot explain it, and stops the process with a message.
+///
+/// Ownership and threads: a `Tracer` exists only for the duration of one trace call,
+/// on the heap's owner thread. Copying it out of the call is a misuse.
+public struct Tracer {
+    @usableFromInline let core: Unmanaged<HeapCore>
+    @usableFromInline let parent: ObjectRef
+    @usableFromInline let mode: TraceMode
+
+    @usableFromInline
+    init(core: HeapCore, parent: ObjectRef, mode: TraceMode) {
+        self.core = Unmanaged.passUnretained(core)
+        self.parent = parent
+        self.mode = mode
+    }
+
+    @inlinable
+    public mutating func visit(_ child: ObjectRef) {
+        core._withUnsafeGuaranteedRef { $0.traced(child, from: parent, mode) }
+    }
+
+    /// Visits the reference stored as a bit pattern (0 = none).
+    @inlinable
+    public mutating func visit(bits: UInt) {
+        if let child = ObjectRef(bits: bits) { visit(child) }
+    }
+}
+
+extension HeapCore {
+    /// Applies `mode`'s step to every reference `object` holds: reference slots
+    /// directly, or through the type's trace function.
+    @inline(__always)
+    func traceChildren(of object: ObjectRef, _ mode: TraceMode) {
+        descriptor(of: object)._withUnsafeGuaranteedRef { type in
+            let offsets = type.offsets
+            if !offsets.isEmpty {
+                let payload = object.payload
+                for offset in offsets {
+                    if let child = ObjectRef(bits: payload.load(fromByteOffset: offset, as: UInt.self)) {
+                        traced(child, from: object, mode)
+                    }
+                }
+            } else if let trace = type.trace {
+                var tracer = Tracer(core: self, parent: object, mode: mode)
+                trace(object.payload, &tracer)
+            }
+        }
+    }
+
+    /// One edge `parent → child` in the current phase.
+    @usableFromInline
+    func traced(_ child: ObjectRef, from parent: ObjectRef, _ mode: TraceMode) {
+        checkSameHeap(child, parent)
+        switch mode {
+        case .markGray:
+            guard inMinorScope(child) else { return }
+            if child.count == 0 { traceOverReported(child) }
+            child.addCount(-1)
+            if child.color != .gray {
+                child.color = .gray
+                workStack.push(child)
+            }
+        case .scan:
+            if inMinorScope(child) { scanStack.push(child) }
+        case .scanBlack:
+            guard inMinorScope(child) else { return }
+            child.addCount(1)
+            if child.color != .black {
+                child.color = .black
+                workStack.push(child)
+            }
+        case .collectWhite:
+            if inMinorScope(child) && child.color == .white {
+                child.color = .black
+                child.set(ObjectHeader.dying)
+                workStack.push(child)
+            }
+        case .restore:
+            if inMinorScope(child) { child.addCount(1) }
+        case .subtract:
+            if child.bufferIndex == 0 { traceOverReported(child) }
+            child.bufferIndex -= 1
+        case .mark:
+            if !child.has(ObjectHeader.marked) {
+                child.set(ObjectHeader.marked)
+                workStack.push(child)
+            }
+        case .subtractWithinGarbage:
+            if child.has(ObjectHeader.dying) { child.bufferIndex -= 1 }
+        case .resurrect:
+            if child.has(ObjectHeader.dying) {
+                child.clear(ObjectHeader.dying)
+                workStack.push(child)
+            }
+        case .release:
+            release(child)
+        }
+    }
+}
