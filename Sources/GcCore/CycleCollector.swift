@@ -70,9 +70,16 @@ extension HeapCore {
     /// candidate limit triggers often do not shorten how long objects stay young.
     /// Explicit collections always end the epoch.
     func advanceEpochIfDue(force: Bool) {
-        if force || allocatedBytes &- hot.pointee.allocatedBytesAtEpoch >= configuration.minorAllocationBytes {
+        let h = hot
+        if force || allocatedBytes &- h.pointee.allocatedBytesAtEpoch >= configuration.minorAllocationBytes {
+            // Objects born in the previous epoch become old now: what of them is
+            // still allocated was promoted.
+            h.pointee.promotedSinceFull &+= max(0, h.pointee.allocatedPreviousEpoch &- h.pointee.freedYoungPrevious)
+            h.pointee.allocatedPreviousEpoch = allocatedBytes &- h.pointee.allocatedBytesAtEpoch
+            h.pointee.freedYoungPrevious = h.pointee.freedYoungCurrent
+            h.pointee.freedYoungCurrent = 0
             epoch &+= 1
-            hot.pointee.allocatedBytesAtEpoch = allocatedBytes
+            h.pointee.allocatedBytesAtEpoch = allocatedBytes
         }
     }
 

@@ -58,9 +58,13 @@ extension HeapCore {
         stats.lap(.markLive, &start, now)
 
         reclaim(garbage, &stats)
+        // The next full runs when the old generation has grown by (factor − 1) ×
+        // what survived this one.
         let survivors = liveBytes &+ externalBytes
         fullThreshold = max(
             configuration.fullMinimumBytes,
-            Int(Double(survivors) * configuration.fullGrowthFactor))
+            Int(Double(survivors) * (configuration.fullGrowthFactor - 1)))
+        hot.pointee.promotedSinceFull = 0
+        hot.pointee.externalAtFull = externalBytes
     }
 }

@@ -231,7 +231,7 @@ public final class Heap {
         core.ownership.check("addMemoryPressure")
         precondition(bytes >= 0, "HakoGC: addMemoryPressure with a negative byte count")
         core.externalBytes += bytes
-        if core.configuration.automaticCollection && core.liveBytes + core.externalBytes >= core.fullThreshold {
+        if core.configuration.automaticCollection && core.oldGrowth >= core.fullThreshold {
             core.collect(.full, reason: .memoryPressure)
         }
         core.resetAllocationBudget()

@@ -7,9 +7,11 @@
 ///   `minorCandidateLimit` objects (small limits keep minor pauses short);
 /// - the young generation's epoch advances once per `minorAllocationBytes`
 ///   allocated: an object is young until 1–2 × that much has been allocated after it;
-/// - a **full** collection runs at the next allocation once live plus external
-///   (memory-pressure) bytes reach `fullGrowthFactor` × what survived the last full
-///   collection, and at least `fullMinimumBytes`.
+/// - a **full** collection runs at the next allocation once the old generation
+///   (bytes that outlived their youth) plus external (memory-pressure) bytes have
+///   grown, since the last full collection, by (`fullGrowthFactor` − 1) × what that
+///   one left live, and by at least `fullMinimumBytes`. Garbage that dies young
+///   never counts toward it (as CPython counts survivors of its younger generations).
 public struct HeapConfiguration: Sendable, Equatable {
     public var minorAllocationBytes: Int = 64 << 10
     public var minorCandidateLimit: Int = 256

@@ -11,7 +11,7 @@ extension HeapCore {
     @usableFromInline
     func collectIfDue() {
         if configuration.automaticCollection, !collecting, finalizerDepth == 0, !draining {
-            if liveBytes &+ externalBytes >= fullThreshold {
+            if oldGrowth >= fullThreshold {
                 collect(.full, reason: .heapGrowth)
             } else if candidates.count >= configuration.minorCandidateLimit {
                 collect(.minor, reason: .candidateCount)
@@ -26,7 +26,7 @@ extension HeapCore {
     /// (at least one slot, so a heap that cannot collect now still allocates).
     func resetAllocationBudget() {
         let toMinor = configuration.minorAllocationBytes - bytesSinceMinor
-        let toFull = fullThreshold - (liveBytes &+ externalBytes)
+        let toFull = fullThreshold - oldGrowth
         let candidatesFull = candidates.count >= configuration.minorCandidateLimit
         hot.pointee.allocationBudget = candidatesFull ? 0 : max(0, min(toMinor, toFull))
         if !configuration.automaticCollection || collecting || finalizerDepth > 0 || draining {

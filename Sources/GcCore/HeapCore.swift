@@ -129,6 +129,12 @@ final class HeapCore {
         #endif
     }
 
+    /// How much the old generation (and external memory) grew since the last full
+    /// collection: what the full-collection trigger compares with `fullThreshold`.
+    var oldGrowth: Int {
+        hot.pointee.promotedSinceFull &+ max(0, externalBytes &- hot.pointee.externalAtFull)
+    }
+
     @inlinable var liveObjects: Int { allocatedObjects &- freedObjects }
     @inlinable var liveBytes: Int { allocatedBytes &- freedBytes }
 
@@ -336,8 +342,14 @@ final class HeapCore {
     /// - Returns: the slot's bytes.
     @discardableResult
     func freeSlot(_ object: ObjectRef) -> Int {
+        let birth = object.birthEpoch
         let bytes = allocator.free(object)
         let h = hot
+        if birth == h.pointee.epoch {
+            h.pointee.freedYoungCurrent &+= bytes
+        } else if birth == h.pointee.epoch &- 1 {
+            h.pointee.freedYoungPrevious &+= bytes
+        }
         h.pointee.freedObjects &+= 1
         h.pointee.freedBytes &+= bytes
         return bytes
@@ -445,6 +457,13 @@ struct HotState {
     @usableFromInline var allocationBudget: Int = 0
     @usableFromInline var allocatedBytesAtCollection: Int = 0
     @usableFromInline var allocatedBytesAtEpoch: Int = 0
+    // Promotion accounting (what drives full collections): bytes freed while young,
+    // by birth epoch (current, previous), and bytes that reached old age.
+    @usableFromInline var freedYoungCurrent: Int = 0
+    @usableFromInline var freedYoungPrevious: Int = 0
+    @usableFromInline var allocatedPreviousEpoch: Int = 0
+    @usableFromInline var promotedSinceFull: Int = 0
+    @usableFromInline var externalAtFull: Int = 0
     /// The user's `Heap` is gone; objects still live keep the core (`detach`).
     @usableFromInline var detached = false
     @usableFromInline var fullThreshold: Int = 0

@@ -165,4 +165,33 @@ import GcTestSupport
         heap.collect(.full)
         #expect(recorder.finalized.count == 16_000)
     }
+
+    @Test func fullCollectionsFollowOldGenerationGrowthNotYoungGarbage() {
+        let (heap, recorder) = makeHeap(automatic: true) {
+            $0.minorAllocationBytes = 16 << 10
+            $0.fullMinimumBytes = 512 << 10
+        }
+        // 10 MiB of rings that die young: minors take them all, no full collection.
+        for round in 0..<40_000 {
+            let ring = makeRing(heap, n: 8, firstID: round * 8)
+            heap.release(ring)
+        }
+        var s = heap.statistics()
+        #expect(s.fullCollections == 0, "young garbage triggered \(s.fullCollections) full collections")
+        #expect(s.minorCollections > 100)
+        // Long-lived data outgrows the threshold: a full collection follows.
+        let head = RawNode.make(heap, id: -1)
+        var tail = head
+        for i in 0..<40_000 {
+            let node = RawNode.make(heap, id: -2 - i)
+            RawNode.link(heap, tail, 0, node)
+            if tail != head { heap.release(tail) }
+            tail = node
+        }
+        if tail != head { heap.release(tail) }
+        s = heap.statistics()
+        #expect(s.fullCollections >= 1, "old generation grew by 1.8 MiB without a full collection")
+        #expect(recorder.finalized.count >= 40_000 * 8 - 1_000)
+        heap.release(head)
+    }
 }
