@@ -45,7 +45,8 @@ public struct GcBox<T: GcObject & ~Copyable>: Hashable {
         return try body(&object.payload.assumingMemoryBound(to: T.self).pointee)
     }
 
-    public var object: ObjectRef { anchor.object }
+    /// The raw object; valid only while a copy of this handle lives.
+    public var unsafeObject: ObjectRef { anchor.object }
     public var heap: Heap { Heap.owning(anchor.object) }
     public func downgrade() -> GcWeak<T> { GcWeak(rc()) }
 

@@ -18,8 +18,11 @@ import GcCore
 /// `GcRc.make(_:in:)` to get `HeapError.outOfMemory` instead.
 @frozen
 public struct GcRc<T: GcObject & ~Copyable>: ~Copyable {
-    /// The object. Reaching it does not keep it alive beyond this handle.
-    public let object: ObjectRef
+    @usableFromInline let object: ObjectRef
+
+    /// The raw object. It stays valid only while this handle (or another owner)
+    /// keeps the object alive: using it afterwards is undefined behaviour.
+    @inlinable public var unsafeObject: ObjectRef { object }
 
     /// Moves `value` into a new object of `heap`.
     @inlinable
