@@ -86,7 +86,9 @@ public final class Heap {
     /// Allocates an object of `type` with count 1, owned by the caller.
     /// - Parameter payloadBytes: at least `type.payloadSize` (the default).
     /// - Parameter zeroed: fill the payload with zero bytes (reference slots empty).
-    ///   Swift payloads are initialized by their caller and pass false.
+    ///   With false, the caller must initialize every reference slot before its next
+    ///   call into the heap: any allocation may run a collection, and a collection
+    ///   traces every object. (GcTypes initializes at once and passes false.)
     /// - Throws: `.unregisteredType`, `.invalidPayloadSize`, `.outOfMemory`.
     @inlinable
     public func allocate(

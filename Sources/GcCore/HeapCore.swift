@@ -132,7 +132,7 @@ final class HeapCore {
     /// How much the old generation (and external memory) grew since the last full
     /// collection: what the full-collection trigger compares with `fullThreshold`.
     var oldGrowth: Int {
-        hot.pointee.promotedSinceFull &+ max(0, externalBytes &- hot.pointee.externalAtFull)
+        max(0, hot.pointee.promotedSinceFull) &+ max(0, externalBytes &- hot.pointee.externalAtFull)
     }
 
     @inlinable var liveObjects: Int { allocatedObjects &- freedObjects }
@@ -349,6 +349,8 @@ final class HeapCore {
             h.pointee.freedYoungCurrent &+= bytes
         } else if birth == h.pointee.epoch &- 1 {
             h.pointee.freedYoungPrevious &+= bytes
+        } else {
+            h.pointee.promotedSinceFull &-= bytes  // the old generation shrinks
         }
         h.pointee.freedObjects &+= 1
         h.pointee.freedBytes &+= bytes
@@ -458,7 +460,8 @@ struct HotState {
     @usableFromInline var allocatedBytesAtCollection: Int = 0
     @usableFromInline var allocatedBytesAtEpoch: Int = 0
     // Promotion accounting (what drives full collections): bytes freed while young,
-    // by birth epoch (current, previous), and bytes that reached old age.
+    // by birth epoch (current, previous), and the net growth of the old generation
+    // (promoted minus old bytes freed) since the last full collection.
     @usableFromInline var freedYoungCurrent: Int = 0
     @usableFromInline var freedYoungPrevious: Int = 0
     @usableFromInline var allocatedPreviousEpoch: Int = 0

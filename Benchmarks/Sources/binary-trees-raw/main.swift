@@ -7,15 +7,13 @@ let nodeType = try! TypeRegistry.shared.register(TypeDescriptor(
 
 @inline(__always)
 func bottomUp(_ depth: Int, _ heap: Heap) -> ObjectRef {
+    // Children first: an allocation may collect, and an uninitialized payload must
+    // not be traced. Ownership of the fresh children moves into the fields.
+    let left = depth == 0 ? 0 : bottomUp(depth - 1, heap).bits
+    let right = depth == 0 ? 0 : bottomUp(depth - 1, heap).bits
     let node = try! heap.allocate(nodeType, zeroed: false)
-    if depth == 0 {
-        node.payload.storeBytes(of: 0 as UInt, as: UInt.self)
-        node.payload.storeBytes(of: 0 as UInt, toByteOffset: 8, as: UInt.self)
-    } else {
-        // Ownership of the fresh children moves into the fields: no count traffic.
-        node.payload.storeBytes(of: bottomUp(depth - 1, heap).bits, as: UInt.self)
-        node.payload.storeBytes(of: bottomUp(depth - 1, heap).bits, toByteOffset: 8, as: UInt.self)
-    }
+    node.payload.storeBytes(of: left, as: UInt.self)
+    node.payload.storeBytes(of: right, toByteOffset: 8, as: UInt.self)
     return node
 }
 
