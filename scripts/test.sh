@@ -8,4 +8,5 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 swift build --build-tests
 swift test --skip-build --skip StressTests
+scripts/test-c-abi.sh
 swift test -c release -Xswiftc -enable-testing --filter StressTests

@@ -1,7 +1,21 @@
 #ifndef HAKOGC_H
 #define HAKOGC_H
-/* HakoGC C ABI. The full ABI (heaps, values, registry, bridge) arrives with the
-   CrossBoundary issue; what is declared here exists and is tested today. */
+/*
+ * HakoGC C ABI.
+ *
+ * Every exported function has the hgc_ prefix, returns an hgc_status (or a plain
+ * value that cannot fail), and never crashes on bad input: stale or forged handles,
+ * malformed tags, unknown flags and unknown types are reported as statuses.
+ * hgc_status_string() names each status; hgc_last_error() gives the calling thread's
+ * last detailed message (for example both names of a type-id collision).
+ *
+ * This header grows append-only: structs passed in carry their own size, new
+ * functions and status codes are added at the end. See docs/abi.md.
+ *
+ * Status of this version: values, tags and flags, the process-wide type registry.
+ * Heaps and boxed values arrive in the next ABI minor version.
+ */
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -11,12 +25,167 @@ extern "C" {
 /* ABI version: major << 16 | minor. */
 #define HGC_ABI_VERSION 0x00000100u
 
-/* Stable type id of a fully-qualified type name ("namespace/Name@version"):
-   FNV-1a 64 over its UTF-8 bytes (offset basis 0xcbf29ce484222325, prime 0x100000001b3). */
+/* ---- The value: three 64-bit words, passed by value ------------------------- */
+
+typedef struct hgc_value {
+    uint64_t type_id;    /* registry id of the value's type */
+    uint64_t box_handle; /* 0 for immediates */
+    uint64_t metadata;   /* top 4 bits: tag; boxed: low bits are flags; immediates: payload */
+} hgc_value;
+
+/* The calling convention for functions exposed through the registry. */
+typedef hgc_value (*hgc_fn)(uint32_t argc, hgc_value *args, void *context);
+
+/* Tags (metadata bits 60-63). */
+#define HGC_TAG_SHIFT 60
+#define HGC_TAG_BOXED 0u
+#define HGC_TAG_INT   1u /* signed 60-bit integer in bits 0-59 (see below) */
+#define HGC_TAG_BOOL  2u /* bit 0 */
+#define HGC_TAG_NULL  3u
+#define HGC_TAG_VOID  4u
+#define HGC_TAG_ASYNC 5u /* reserved for futures: carried as an opaque boxed value */
+
+/* Flags of boxed values (metadata bits 0-3); every other bit of a boxed value's
+   metadata must be 0: unknown flags are refused, not ignored. */
+#define HGC_FLAG_WEAK     (1ull << 0) /* a boundary edge that does not keep the box alive */
+#define HGC_FLAG_PINNED   (1ull << 1) /* a boundary edge that is a root */
+#define HGC_FLAG_ASYNC    (1ull << 2)
+#define HGC_FLAG_READONLY (1ull << 3)
+#define HGC_FLAGS_KNOWN   0xFull
+
+/* Integer immediates. The design card says "63-bit", but a 4-bit tag in the top
+   bits leaves 60: integers outside this range are boxed (type core/Integer). */
+#define HGC_INT_BITS 60
+#define HGC_INT_MIN (-(INT64_C(1) << 59))
+#define HGC_INT_MAX ((INT64_C(1) << 59) - 1)
+#define HGC_PAYLOAD_MASK ((UINT64_C(1) << 60) - 1)
+
+/* Reserved ids of the built-in types: hgc_type_id("core/Integer") and so on. */
+#define HGC_TYPE_NULL    0xe43423110dcaedb6ull /* core/Null */
+#define HGC_TYPE_VOID    0xec017352a185a93dull /* core/Void */
+#define HGC_TYPE_BOOL    0x3c4886ac5b0ca877ull /* core/Bool */
+#define HGC_TYPE_INTEGER 0xe7e3927c084ac473ull /* core/Integer */
+#define HGC_TYPE_FLOAT   0x3ca93dae4eba8947ull /* core/Float (boxed) */
+#define HGC_TYPE_STRING  0x77541b78add696e6ull /* core/String (boxed) */
+#define HGC_TYPE_FUTURE  0x928c260a091c2e74ull /* core/Future (async, boxed) */
+
+/* ---- Status codes ----------------------------------------------------------- */
+
+typedef enum hgc_status {
+    HGC_OK = 0,
+    HGC_ERR_NULL_ARGUMENT = 1,      /* a required pointer was NULL */
+    HGC_ERR_BAD_TAG = 2,            /* metadata tag is not one of HGC_TAG_* */
+    HGC_ERR_UNKNOWN_FLAGS = 3,      /* a boxed value has metadata bits outside HGC_FLAGS_KNOWN */
+    HGC_ERR_MALFORMED_VALUE = 4,    /* an immediate with a box handle, a bad payload or type id */
+    HGC_ERR_TYPE_ID_COLLISION = 5,  /* another name holds this id (hgc_last_error names both) */
+    HGC_ERR_UNKNOWN_TYPE = 6,       /* no type registered under this id or name */
+    HGC_ERR_INVALID_NAME = 7,       /* not "namespace/Name[@version]" */
+    HGC_ERR_RESERVED_NAME = 8,      /* the core/ namespace belongs to the built-in types */
+    HGC_ERR_LAYOUT_MISMATCH = 9,    /* the name is registered with another vtable layout */
+    HGC_ERR_REGISTRY_FULL = 10,
+    HGC_ERR_BAD_VTABLE = 11,        /* size too small, bad offsets, unknown vtable flags */
+    HGC_ERR_BUFFER_TOO_SMALL = 12,  /* output written truncated; the full length is reported */
+    HGC_ERR_INT_OUT_OF_RANGE = 13,  /* does not fit in 63 bits */
+    HGC_ERR_NOT_APPLICABLE = 14     /* the operation does not apply to this kind of value */
+} hgc_status;
+
+/* A static, never-NULL description of a status ("unknown status" for others). */
+const char *hgc_status_string(hgc_status status);
+
+/* The calling thread's last detailed error message; "" if none. Valid until the
+   thread's next hgc_ call. */
+const char *hgc_last_error(void);
+
+/* ---- Value helpers (inline: no call) ---------------------------------------- */
+
+static inline uint32_t hgc_value_tag(hgc_value v) { return (uint32_t)(v.metadata >> HGC_TAG_SHIFT); }
+
+static inline hgc_value hgc_null(void) {
+    hgc_value v = {HGC_TYPE_NULL, 0, (uint64_t)HGC_TAG_NULL << HGC_TAG_SHIFT};
+    return v;
+}
+static inline hgc_value hgc_void(void) {
+    hgc_value v = {HGC_TYPE_VOID, 0, (uint64_t)HGC_TAG_VOID << HGC_TAG_SHIFT};
+    return v;
+}
+static inline hgc_value hgc_bool(int b) {
+    hgc_value v = {HGC_TYPE_BOOL, 0, ((uint64_t)HGC_TAG_BOOL << HGC_TAG_SHIFT) | (b ? 1u : 0u)};
+    return v;
+}
+/* i must lie in [HGC_INT_MIN, HGC_INT_MAX]; hgc_make_int checks. */
+static inline hgc_value hgc_int_unchecked(int64_t i) {
+    hgc_value v = {HGC_TYPE_INTEGER, 0,
+                   ((uint64_t)HGC_TAG_INT << HGC_TAG_SHIFT) | ((uint64_t)i & HGC_PAYLOAD_MASK)};
+    return v;
+}
+static inline hgc_status hgc_make_int(int64_t i, hgc_value *out) {
+    if (!out) return HGC_ERR_NULL_ARGUMENT;
+    if (i < HGC_INT_MIN || i > HGC_INT_MAX) return HGC_ERR_INT_OUT_OF_RANGE;
+    *out = hgc_int_unchecked(i);
+    return HGC_OK;
+}
+/* The integer of an HGC_TAG_INT value (bits 0-59, sign-extended). */
+static inline int64_t hgc_int_of(hgc_value v) {
+    return (int64_t)(v.metadata << 4) >> 4;
+}
+static inline int hgc_bool_of(hgc_value v) { return (int)(v.metadata & 1u); }
+static inline int hgc_is_boxed(hgc_value v) { return hgc_value_tag(v) == HGC_TAG_BOXED || hgc_value_tag(v) == HGC_TAG_ASYNC; }
+static inline uint64_t hgc_flags_of(hgc_value v) { return v.metadata & HGC_FLAGS_KNOWN; }
+static inline hgc_value hgc_boxed(uint64_t type_id, uint64_t handle, uint64_t flags) {
+    hgc_value v = {type_id, handle, flags};
+    return v;
+}
+
+/* Checks a value's shape (tag, flags, immediate payloads, built-in type ids); says
+   nothing about whether a box handle is live (heap calls check that). */
+hgc_status hgc_value_validate(hgc_value value);
+
+/* ---- Type registry (process-wide, thread-safe) ------------------------------ */
+
+/* Stable type id of a fully-qualified name ("namespace/Name@version"):
+   FNV-1a 64 over its UTF-8 bytes (offset basis 0xcbf29ce484222325,
+   prime 0x100000001b3). NULL yields 0, which no type has. */
 uint64_t hgc_type_id(const char *fully_qualified_name);
 
 /* The ABI version the library was built with (compare with HGC_ABI_VERSION). */
 uint32_t hgc_abi_version(void);
+
+typedef struct hgc_visitor hgc_visitor;
+
+#define HGC_VTABLE_ACYCLIC (1u << 0) /* instances never form cycles */
+
+typedef struct hgc_vtable {
+    uint32_t size;              /* sizeof(hgc_vtable) as the caller compiled it */
+    uint32_t flags;             /* HGC_VTABLE_* */
+    uint64_t payload_size;      /* bytes of one instance */
+    const uint32_t *reference_offsets; /* payload offsets of reference slots (8-aligned) */
+    uint32_t reference_count;
+    uint32_t reserved;          /* 0 */
+    /* Reports references the slots do not hold (e.g. foreign edges); may be NULL. */
+    void (*trace)(void *payload, hgc_visitor *visitor, void *context);
+    /* Runs once before the instance is freed; may be NULL. */
+    void (*finalize)(void *payload, void *context);
+    /* Writes a description (not NUL-terminated past capacity); returns its length. */
+    size_t (*to_string)(const void *payload, char *buffer, size_t capacity, void *context);
+    /* Converts to another type; returns a status. May be NULL. */
+    hgc_status (*cast)(hgc_value value, uint64_t target_type_id, hgc_value *out, void *context);
+    void *context;              /* passed to every callback */
+} hgc_vtable;
+
+/* Registers name with a copy of *vtable. Registering the same name again with the
+   same layout returns the same id; another layout: HGC_ERR_LAYOUT_MISMATCH; another
+   name holding the id: HGC_ERR_TYPE_ID_COLLISION (hgc_last_error names both). */
+hgc_status hgc_register_type(const char *name, const hgc_vtable *vtable, uint64_t *out_type_id);
+
+/* The id registered under name. */
+hgc_status hgc_lookup_type(const char *name, uint64_t *out_type_id);
+
+/* Copies the registered vtable into *out, at most out_size bytes (pass sizeof). */
+hgc_status hgc_type_vtable(uint64_t type_id, hgc_vtable *out, uint32_t out_size);
+
+/* Writes the type's name and a NUL into buffer; *out_length gets the name's length.
+   HGC_ERR_BUFFER_TOO_SMALL if it did not fit (truncated, still NUL-terminated). */
+hgc_status hgc_type_name(uint64_t type_id, char *buffer, size_t capacity, size_t *out_length);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,67 @@
+import CHakoGC
+import Glibc
+
+/// Texts of `hgc_status` codes (`hgc_status_string`).
+enum StatusText {
+    static func text(_ status: hgc_status) -> StaticString {
+        switch status {
+        case HGC_OK: "ok"
+        case HGC_ERR_NULL_ARGUMENT: "a required pointer argument was NULL"
+        case HGC_ERR_BAD_TAG: "the value's tag (metadata bits 60-63) is not a known tag"
+        case HGC_ERR_UNKNOWN_FLAGS: "the boxed value has metadata bits set outside the known flags"
+        case HGC_ERR_MALFORMED_VALUE: "malformed value (immediate with a box handle, bad payload or type id)"
+        case HGC_ERR_TYPE_ID_COLLISION: "another type name already holds this type id"
+        case HGC_ERR_UNKNOWN_TYPE: "no type is registered under this id or name"
+        case HGC_ERR_INVALID_NAME: "not a fully-qualified type name (namespace/Name[@version])"
+        case HGC_ERR_RESERVED_NAME: "the core/ namespace is reserved for built-in types"
+        case HGC_ERR_LAYOUT_MISMATCH: "the name is registered already with a different layout"
+        case HGC_ERR_REGISTRY_FULL: "the type registry is full"
+        case HGC_ERR_BAD_VTABLE: "invalid vtable (size, flags, reserved field or reference offsets)"
+        case HGC_ERR_BUFFER_TOO_SMALL: "the output buffer is too small (output truncated)"
+        case HGC_ERR_INT_OUT_OF_RANGE: "the integer does not fit in an immediate (60 bits)"
+        case HGC_ERR_NOT_APPLICABLE: "the operation does not apply to this kind of value"
+        default: "unknown status"
+        }
+    }
+}
+
+/// `hgc_status_string`: a static description of `status`; never NULL.
+@_cdecl("hgc_status_string")
+public func hgc_status_string(_ status: hgc_status) -> UnsafePointer<CChar> {
+    UnsafeRawPointer(StatusText.text(status).utf8Start).assumingMemoryBound(to: CChar.self)
+}
+
+/// The calling thread's last detailed error message, kept as a malloc'd C string.
+enum LastError {
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { free($0) }
+        return key
+    }()
+    private static let empty: StaticString = ""
+
+    static func set(_ message: String) {
+        free(pthread_getspecific(key))
+        pthread_setspecific(key, strdup(message))
+    }
+
+    static func clear() {
+        free(pthread_getspecific(key))
+        pthread_setspecific(key, nil)
+    }
+
+    /// Records `message` and returns `status`, for one-line error returns.
+    static func fail(_ status: hgc_status, _ message: String) -> hgc_status {
+        set(message)
+        return status
+    }
+
+    static var current: UnsafePointer<CChar> {
+        if let p = pthread_getspecific(key) { return UnsafePointer(p.assumingMemoryBound(to: CChar.self)) }
+        return UnsafeRawPointer(empty.utf8Start).assumingMemoryBound(to: CChar.self)
+    }
+}
+
+/// `hgc_last_error`: the calling thread's last detailed error, "" if none.
+@_cdecl("hgc_last_error")
+public func hgc_last_error() -> UnsafePointer<CChar> { LastError.current }

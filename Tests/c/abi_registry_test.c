@@ -1,0 +1,119 @@
+/* The C ABI from a C program that knows only hakogc.h and pkg-config:
+   values, tags and flags, validation, the type registry. */
+#include <hakogc.h>
+#include <stdio.h>
+#include <string.h>
+
+static int passed = 0, failed = 0;
+#define CHECK(cond) do { if (cond) passed++; else { failed++; \
+    fprintf(stderr, "FAIL %s:%d: %s (last error: %s)\n", __FILE__, __LINE__, #cond, hgc_last_error()); } } while (0)
+
+static void test_values(void) {
+    hgc_value v;
+    CHECK(hgc_make_int(42, &v) == HGC_OK && hgc_value_tag(v) == HGC_TAG_INT && hgc_int_of(v) == 42);
+    CHECK(hgc_make_int(-1, &v) == HGC_OK && hgc_int_of(v) == -1);
+    CHECK(hgc_make_int(HGC_INT_MIN, &v) == HGC_OK && hgc_int_of(v) == HGC_INT_MIN);
+    CHECK(hgc_make_int(HGC_INT_MAX, &v) == HGC_OK && hgc_int_of(v) == HGC_INT_MAX);
+    CHECK(hgc_make_int(HGC_INT_MAX + 1, &v) == HGC_ERR_INT_OUT_OF_RANGE);
+    CHECK(hgc_make_int(HGC_INT_MIN - 1, &v) == HGC_ERR_INT_OUT_OF_RANGE);
+    CHECK(hgc_make_int(1, NULL) == HGC_ERR_NULL_ARGUMENT);
+    CHECK(hgc_bool_of(hgc_bool(1)) == 1 && hgc_bool_of(hgc_bool(0)) == 0);
+    CHECK(hgc_value_tag(hgc_null()) == HGC_TAG_NULL && hgc_value_tag(hgc_void()) == HGC_TAG_VOID);
+
+    CHECK(hgc_value_validate(hgc_int_unchecked(-7)) == HGC_OK);
+    CHECK(hgc_value_validate(hgc_bool(1)) == HGC_OK);
+    CHECK(hgc_value_validate(hgc_null()) == HGC_OK);
+    CHECK(hgc_value_validate(hgc_void()) == HGC_OK);
+
+    for (uint64_t tag = 6; tag < 16; tag++) {
+        hgc_value bad = {HGC_TYPE_NULL, 0, tag << HGC_TAG_SHIFT};
+        CHECK(hgc_value_validate(bad) == HGC_ERR_BAD_TAG);
+    }
+    hgc_value with_handle = hgc_int_unchecked(1);
+    with_handle.box_handle = 0x1234;
+    CHECK(hgc_value_validate(with_handle) == HGC_ERR_MALFORMED_VALUE);
+    hgc_value wrong_type = hgc_bool(1);
+    wrong_type.type_id = HGC_TYPE_INTEGER;
+    CHECK(hgc_value_validate(wrong_type) == HGC_ERR_MALFORMED_VALUE);
+    hgc_value bool_two = hgc_bool(1);
+    bool_two.metadata |= 2;
+    CHECK(hgc_value_validate(bool_two) == HGC_ERR_MALFORMED_VALUE);
+    hgc_value null_payload = hgc_null();
+    null_payload.metadata |= 1;
+    CHECK(hgc_value_validate(null_payload) == HGC_ERR_MALFORMED_VALUE);
+
+    CHECK(hgc_value_validate(hgc_boxed(HGC_TYPE_STRING, 0x10, HGC_FLAG_PINNED | HGC_FLAG_READONLY)) == HGC_OK);
+    CHECK(hgc_value_validate(hgc_boxed(HGC_TYPE_STRING, 0x10, 1ull << 4)) == HGC_ERR_UNKNOWN_FLAGS);
+    CHECK(strstr(hgc_last_error(), "unknown flag") != NULL);
+    CHECK(hgc_value_validate(hgc_boxed(HGC_TYPE_STRING, 0, 0)) == HGC_ERR_MALFORMED_VALUE);
+    CHECK(hgc_value_validate(hgc_boxed(0x1234567, 0x10, 0)) == HGC_ERR_UNKNOWN_TYPE);
+    hgc_value future = hgc_boxed(HGC_TYPE_FUTURE, 0x20, HGC_FLAG_ASYNC);
+    future.metadata |= (uint64_t)HGC_TAG_ASYNC << HGC_TAG_SHIFT;
+    CHECK(hgc_value_validate(future) == HGC_OK && hgc_is_boxed(future));
+}
+
+static void test_registry(void) {
+    CHECK(hgc_abi_version() == HGC_ABI_VERSION);
+    CHECK(hgc_type_id("core/Integer") == HGC_TYPE_INTEGER);
+    CHECK(hgc_type_id("core/Future") == HGC_TYPE_FUTURE);
+    CHECK(hgc_type_id("") == 0xcbf29ce484222325ull);
+    CHECK(hgc_type_id(NULL) == 0);
+
+    static const uint32_t offsets[] = {0, 8};
+    hgc_vtable vt;
+    memset(&vt, 0, sizeof vt);
+    vt.size = sizeof vt;
+    vt.payload_size = 24;
+    vt.reference_offsets = offsets;
+    vt.reference_count = 2;
+    uint64_t id = 0, again = 0, found = 0;
+    CHECK(hgc_register_type("demo.c/Pair@1", &vt, &id) == HGC_OK);
+    CHECK(id == hgc_type_id("demo.c/Pair@1"));
+    CHECK(hgc_register_type("demo.c/Pair@1", &vt, &again) == HGC_OK && again == id);
+    CHECK(hgc_lookup_type("demo.c/Pair@1", &found) == HGC_OK && found == id);
+    CHECK(hgc_lookup_type("demo.c/Missing", &found) == HGC_ERR_UNKNOWN_TYPE);
+
+    hgc_vtable copy;
+    memset(&copy, 0xAB, sizeof copy);
+    CHECK(hgc_type_vtable(id, &copy, sizeof copy) == HGC_OK);
+    CHECK(copy.payload_size == 24 && copy.reference_count == 2);
+    CHECK(copy.reference_offsets != offsets && copy.reference_offsets[1] == 8);
+    CHECK(hgc_type_vtable(0x42, &copy, sizeof copy) == HGC_ERR_UNKNOWN_TYPE);
+
+    char name[8];
+    size_t length = 0;
+    CHECK(hgc_type_name(id, name, sizeof name, &length) == HGC_ERR_BUFFER_TOO_SMALL);
+    CHECK(length == strlen("demo.c/Pair@1") && strcmp(name, "demo.c/") == 0);
+    char full[64];
+    CHECK(hgc_type_name(id, full, sizeof full, &length) == HGC_OK && strcmp(full, "demo.c/Pair@1") == 0);
+
+    hgc_vtable bigger = vt;
+    bigger.payload_size = 32;
+    CHECK(hgc_register_type("demo.c/Pair@1", &bigger, &again) == HGC_ERR_LAYOUT_MISMATCH);
+    CHECK(hgc_register_type("core/Thing", &vt, &again) == HGC_ERR_RESERVED_NAME);
+    CHECK(hgc_register_type("no namespace", &vt, &again) == HGC_ERR_INVALID_NAME);
+    CHECK(hgc_register_type(NULL, &vt, &again) == HGC_ERR_NULL_ARGUMENT);
+
+    static const uint32_t misaligned[] = {4};
+    hgc_vtable bad = vt;
+    bad.reference_offsets = misaligned;
+    bad.reference_count = 1;
+    CHECK(hgc_register_type("demo.c/Bad", &bad, &again) == HGC_ERR_BAD_VTABLE);
+    bad = vt;
+    bad.size = 8;
+    CHECK(hgc_register_type("demo.c/Bad", &bad, &again) == HGC_ERR_BAD_VTABLE);
+    bad = vt;
+    bad.flags = 0x80;
+    CHECK(hgc_register_type("demo.c/Bad", &bad, &again) == HGC_ERR_BAD_VTABLE);
+    CHECK(hgc_lookup_type("demo.c/Bad", &found) == HGC_ERR_UNKNOWN_TYPE);
+
+    for (int s = 0; s <= 14; s++) CHECK(hgc_status_string((hgc_status)s)[0] != '\0');
+    CHECK(strcmp(hgc_status_string((hgc_status)999), "unknown status") == 0);
+}
+
+int main(void) {
+    test_values();
+    test_registry();
+    printf("abi_registry_test: %d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
