@@ -11,7 +11,7 @@ mkdir -p "$out"
 status=0
 for test in Tests/c/*_test.c; do
   name="$(basename "$test" .c)"
-  cc -std=c11 -Wall -Wextra -Werror "$test" -o "$out/$name" $(pkg-config --cflags --libs hakogc)
+  cc -std=c11 -Wall -Wextra -Werror -pthread "$test" -o "$out/$name" $(pkg-config --cflags --libs hakogc)
   "$out/$name" || status=1
 done
 exit $status

@@ -1,4 +1,4 @@
-/// Which collection ran.
+/// Which collection ran (or, for `Heap.collect`, which to run). A plain value.
 public enum CollectionKind: String, Sendable, CaseIterable, Codable {
     /// Trial deletion over young candidates (pause bounded by the young generation).
     case minor
@@ -6,19 +6,26 @@ public enum CollectionKind: String, Sendable, CaseIterable, Codable {
     case full
 }
 
-/// Why a collection ran.
+/// Why a collection ran. A plain value.
 public enum CollectionReason: String, Sendable, CaseIterable, Codable {
+    /// `minorAllocationBytes` were allocated since the last collection.
     case allocationVolume
+    /// The candidate buffer reached `minorCandidateLimit`.
     case candidateCount
+    /// The old generation (plus external memory) crossed the full threshold.
     case heapGrowth
+    /// `addMemoryPressure` crossed the full threshold, or an allocation failed.
     case memoryPressure
+    /// `Heap.collect`.
     case explicit
+    /// Requested while the heap was busy (finalizer, observer, collection), run after.
     case deferred
+    /// The `Heap` was released with objects still live.
     case teardown
 }
 
 /// Every timed phase of the collector, in one place (the profiler and gcstat key on
-/// these raw values; append new cases at the end).
+/// these raw values; append new cases at the end). A plain value.
 public enum GcPhase: Int, Sendable, CaseIterable, Codable {
     /// Minor: take the candidate buffer, trial-decrement from each purple candidate.
     case markGray
@@ -35,6 +42,7 @@ public enum GcPhase: Int, Sendable, CaseIterable, Codable {
     /// Both: drop payloads and free slots of the garbage.
     case sweep
 
+    /// The phase's name in reports (`mark-gray`, `sweep`, …).
     public var name: String {
         switch self {
         case .markGray: "mark-gray"
@@ -48,11 +56,14 @@ public enum GcPhase: Int, Sendable, CaseIterable, Codable {
     }
 }
 
-/// What one collection did. Sent to the heap's observer after each collection.
+/// What one collection did. Sent to the heap's observer after each collection, on
+/// the heap's owner thread. A plain value, safe to keep and send anywhere.
 public struct CollectionEvent: Sendable, Equatable, Codable {
     /// 1, 2, 3… per heap.
     public var sequence: Int
+    /// Minor or full.
     public var kind: CollectionKind
+    /// What triggered it.
     public var reason: CollectionReason
     /// Monotonic clock at the start, nanoseconds.
     public var startNanos: UInt64
@@ -64,14 +75,26 @@ public struct CollectionEvent: Sendable, Equatable, Codable {
     public var roots: Int
     /// Objects the collector traced.
     public var visited: Int
+    /// Garbage objects the collector freed (objects their release then freed by count
+    /// are not included here, but are in the live figures below).
     public var freedObjects: Int
+    /// Slot bytes of `freedObjects`.
     public var freedBytes: Int
+    /// Finalizers run.
     public var finalized: Int
+    /// Objects kept alive because a finalizer resurrected them (or what they reach).
     public var resurrected: Int
+    /// Live objects before the collection.
     public var liveObjectsBefore: Int
+    /// Live objects after it (after draining what the garbage released).
     public var liveObjectsAfter: Int
+    /// Live slot bytes before the collection.
     public var liveBytesBefore: Int
+    /// Live slot bytes after it.
     public var liveBytesAfter: Int
 
+    /// Nanoseconds spent in `phase`. Stops the process (index out of range) if
+    /// `phaseNanos` has fewer entries than `GcPhase` has cases, e.g. an event decoded
+    /// from a log written before a phase was added.
     public func nanos(_ phase: GcPhase) -> UInt64 { phaseNanos[phase.rawValue] }
 }

@@ -1,4 +1,6 @@
-/// Errors the heap reports instead of stopping.
+/// Errors the heap reports instead of stopping. Plain values, safe on any thread.
+/// Programming errors (double release, stale reference, wrong thread) are not
+/// reported here: they stop the process with a message.
 public enum HeapError: Error, Equatable, CustomStringConvertible {
     /// The system could not provide memory, even after a full collection.
     case outOfMemory(bytes: Int)
@@ -9,6 +11,7 @@ public enum HeapError: Error, Equatable, CustomStringConvertible {
     /// `unpin` of an object that is not pinned.
     case notPinned
 
+    /// A one-line message naming the failure.
     public var description: String {
         switch self {
         case let .outOfMemory(bytes): "out of memory allocating \(bytes) bytes"
@@ -38,6 +41,8 @@ public final class Heap {
     @usableFromInline let core: HeapCore
     private let isPrimary: Bool
 
+    /// An empty heap owned by the calling thread. The caller owns the `Heap` (Swift
+    /// ARC); releasing it collects, as described under Ownership above.
     public init(configuration: HeapConfiguration = HeapConfiguration()) {
         core = HeapCore(configuration: configuration)
         isPrimary = true
@@ -57,18 +62,24 @@ public final class Heap {
         }
     }
 
-    /// The heap that owns `object` (a live object).
+    /// The heap that owns `object` (a live object): the user's `Heap`, or a new facade
+    /// over the same heap once that is gone. Not owner-checked; a freed object or a
+    /// forged address is undefined behaviour.
     public static func owning(_ object: ObjectRef) -> Heap {
         HeapCore.withOwner(of: object) { $0.facade }
     }
 
     /// Anything the embedder wants to reach from finalizers and observers (a runtime's
-    /// interpreter state, a test's recorder). The heap holds it strongly.
+    /// interpreter state, a test's recorder). The heap holds it strongly, so a context
+    /// that holds this `Heap` keeps both alive for good. Owner thread (not checked).
     public var context: AnyObject? {
         get { core.context }
         set { core.context = newValue }
     }
 
+    /// The pacing settings. Setting them is owner-checked in every build (another
+    /// thread stops the process). `emptyPageCache` is read only when the heap is
+    /// created; a new `fullMinimumBytes` takes effect after the next full collection.
     public var configuration: HeapConfiguration {
         get { core.configuration }
         set {
@@ -78,12 +89,16 @@ public final class Heap {
     }
 
     /// Makes the calling thread the owner. The previous owner must not touch the heap
-    /// or its objects afterwards.
+    /// or its objects afterwards (where ownership is checked, that stops the process).
+    /// Any thread may call it; the hand-over itself must be synchronized by the caller
+    /// (the owner field is not atomic).
     public func transferOwnership() { core.ownership.transferToCurrentThread() }
 
     // MARK: Objects
 
-    /// Allocates an object of `type` with count 1, owned by the caller.
+    /// Allocates an object of `type` with count 1, owned by the caller (who must
+    /// `release` it or hand it to an owner such as `GcRc(unsafeAdopting:)`). Owner
+    /// thread, checked in debug and `HAKOGC_CHECKED` builds. May run a collection.
     /// - Parameter payloadBytes: at least `type.payloadSize` (the default).
     /// - Parameter zeroed: fill the payload with zero bytes (reference slots empty).
     ///   With false, the caller must initialize every reference slot before its next
@@ -102,8 +117,10 @@ public final class Heap {
         return object
     }
 
-    /// Allocates an instance of a registered fixed-size type, payload uninitialized;
-    /// nil only when memory is exhausted. The typed API's fast path.
+    /// Allocates an instance of a registered fixed-size type with count 1, owned by the
+    /// caller; payload uninitialized (initialize every reference slot before the next
+    /// heap call, as with `zeroed: false`). Nil when memory is exhausted, or if the type
+    /// is not registered. Thread rule as `allocate`. The typed API's fast path.
     @inlinable
     public func allocateUninitialized(_ type: Unmanaged<TypeDescriptor>) -> ObjectRef? {
         type._withUnsafeGuaranteedRef { core.allocate($0, payloadBytes: $0.payloadSize) }
@@ -118,17 +135,22 @@ public final class Heap {
         return .outOfMemory(bytes: bytes)
     }
 
-    /// Adds one strong reference. Misuse (a freed object) stops the process.
+    /// Adds one strong reference, owned by the caller (balance it with `release`).
+    /// Owner thread, checked in debug and `HAKOGC_CHECKED` builds. Retaining a freed
+    /// object, or past 2^32 - 1 counts, stops the process with a message.
     @inlinable
     public func retain(_ object: ObjectRef) { core.retain(object) }
 
     /// Drops one strong reference; at zero the object is finalized and freed, and
     /// what it referenced is released (iteratively). A release of a freed object or
-    /// one count too many stops the process with a message.
+    /// one count too many stops the process with a message. Owner thread, checked in
+    /// debug and `HAKOGC_CHECKED` builds; finalizers (and deferred collections) may run.
     @inlinable
     public func release(_ object: ObjectRef) { core.release(object) }
 
     /// Releases `object` in whichever heap owns it (for handles that do not store the heap).
+    /// If that heap's `Heap` is gone and this frees its last object, the heap's memory
+    /// is freed too. Thread rule and misuse as `release(_:)`.
     @inlinable
     public static func release(_ object: ObjectRef) {
         let detachedCore = HeapCore.withOwner(of: object) { core -> UnsafeMutableRawPointer? in
@@ -147,16 +169,20 @@ public final class Heap {
         core.finishDetachedIfIdle()
     }
 
-    /// Retains `object` in whichever heap owns it.
+    /// Retains `object` in whichever heap owns it; the caller owns the new count.
+    /// Thread rule and misuse as `retain(_:)`.
     @inlinable
     public static func retain(_ object: ObjectRef) {
         HeapCore.withOwner(of: object) { $0.retain(object) }
     }
 
-    /// The strong count (handles + heap references + pins). For tests and diagnostics.
+    /// The strong count (handles + heap references + pins). For tests and diagnostics;
+    /// `object` must be live. Not owner-checked.
     public func referenceCount(_ object: ObjectRef) -> Int { Int(object.count) }
 
-    /// The reference stored at `offset` in `object`'s payload, borrowed (not retained).
+    /// The reference stored at `offset` in `object`'s payload, borrowed (not retained):
+    /// `retain` it to keep it past the next call that may release it. `object` must be
+    /// live and `offset` one of its reference slots (not checked). Owner thread.
     @inlinable
     public func loadReference(from object: ObjectRef, offset: Int) -> ObjectRef? {
         ObjectRef(bits: object.payload.load(fromByteOffset: offset, as: UInt.self))
@@ -164,7 +190,9 @@ public final class Heap {
 
     /// Stores `value` at `offset` in `object`'s payload: retains the new target,
     /// releases the old one. The type's trace must report that slot. A reference to
-    /// an object of another heap stops the process with a message.
+    /// an object of another heap stops the process with a message (checked in every
+    /// build). Owner thread, checked in debug and `HAKOGC_CHECKED` builds; releasing
+    /// the old target may run finalizers.
     @inlinable
     public func storeReference(_ value: ObjectRef?, into object: ObjectRef, offset: Int) {
         if let value {
@@ -176,13 +204,20 @@ public final class Heap {
         if let old = ObjectRef(bits: old) { core.release(old) }
     }
 
-    /// The registered type of a live object.
+    /// Payload bytes a live object may use (at least what `allocate` was asked for).
+    public func payloadCapacity(of object: ObjectRef) -> Int {
+        core.allocator.slotBytes(of: object) - ObjectHeader.size
+    }
+
+    /// The registered type of a live object (a freed object is undefined behaviour).
+    /// Not owner-checked; descriptors live for the whole process.
     public func type(of object: ObjectRef) -> TypeDescriptor {
         TypeRegistry.shared.descriptor(atIndex: object.typeIndex)
     }
 
     /// Whether `address` is the header of a live object of this heap. Walks the page
-    /// list: meant for validation layers (the C ABI) and tests, not hot paths.
+    /// list: meant for validation layers (the C ABI) and tests, not hot paths. Any
+    /// address is safe to ask about. Owner thread (not checked).
     public func contains(_ address: UInt) -> Bool {
         guard address & 15 == 0, let object = ObjectRef(bits: address),
               let page = Page(bits: address & ~Page.mask) else { return false }
@@ -200,26 +235,33 @@ public final class Heap {
     // MARK: Pins, weak references, pressure
 
     /// Keeps `object` alive whatever its other counts (a root, e.g. for a foreign
-    /// holder). Pins nest: each `pin` needs one `unpin`.
+    /// holder). Pins nest: each `pin` holds one count until its `unpin`. Owner-checked
+    /// in every build; pinning a freed object stops the process.
     public func pin(_ object: ObjectRef) {
         core.ownership.check("pin")
         core.pin(object)
     }
 
+    /// Undoes one `pin` and releases its count (which may free the object).
+    /// Owner-checked in every build.
+    /// - Throws: `.notPinned` if `object` holds no pin.
     public func unpin(_ object: ObjectRef) throws(HeapError) {
         core.ownership.check("unpin")
         guard core.unpin(object) else { throw .notPinned }
     }
 
+    /// How many pins `object` holds (0 if none). Owner thread (not checked).
     public func pinCount(_ object: ObjectRef) -> Int { core.pinCount(object) }
 
-    /// A weak reference to a live object (it does not keep it alive).
+    /// A weak reference to a live object (it does not keep it alive; there is nothing
+    /// to release). Owner-checked in every build.
     public func makeWeak(_ object: ObjectRef) -> WeakReference {
         core.ownership.check("makeWeak")
         return core.weakTable.reference(to: object)
     }
 
     /// The target with one more count (the caller releases it), or nil once it died.
+    /// Owner-checked in every build.
     public func upgrade(_ weak: WeakReference) -> ObjectRef? {
         core.ownership.check("upgrade")
         guard let object = core.weakTable.target(of: weak) else { return nil }
@@ -228,7 +270,9 @@ public final class Heap {
     }
 
     /// Declares memory held outside the heap by its objects (buffers, file maps):
-    /// it counts toward the full-collection threshold.
+    /// it counts toward the full-collection threshold, and may run a full collection
+    /// at once. Balance it with `removeMemoryPressure`. Owner-checked in every build; a
+    /// negative byte count stops the process.
     public func addMemoryPressure(_ bytes: Int) {
         core.ownership.check("addMemoryPressure")
         precondition(bytes >= 0, "HakoGC: addMemoryPressure with a negative byte count")
@@ -239,6 +283,8 @@ public final class Heap {
         core.resetAllocationBudget()
     }
 
+    /// Withdraws bytes declared with `addMemoryPressure`. Owner-checked in every build;
+    /// a negative count, or more than is currently declared, stops the process.
     public func removeMemoryPressure(_ bytes: Int) {
         core.ownership.check("removeMemoryPressure")
         precondition(bytes >= 0 && bytes <= core.externalBytes,
@@ -250,8 +296,9 @@ public final class Heap {
     // MARK: Collection and statistics
 
     /// Collects now. Returns what the collection did, or nil if it was deferred
-    /// because the call came from a finalizer or from within a collection (it then
-    /// runs as soon as that work finishes).
+    /// because the call came from a finalizer, the observer or within a collection (it
+    /// then runs as soon as that work finishes). Owner-checked in every build;
+    /// finalizers of the garbage run inside the call.
     @discardableResult
     public func collect(_ kind: CollectionKind = .minor) -> CollectionEvent? {
         core.ownership.check("collect")
@@ -259,32 +306,36 @@ public final class Heap {
     }
 
     /// Called after every collection, on the owner thread, with the heap consistent.
-    /// It must not collect (such a request is deferred). Nil costs nothing.
+    /// It must not collect (such a request is deferred). Nil costs nothing. The heap
+    /// holds the closure strongly. Set it on the owner thread (not checked).
     public var collectionObserver: ((CollectionEvent) -> Void)? {
         get { core.observer }
         set { core.observer = newValue }
     }
 
-    /// Counters now; `detailed` adds per-type figures (walks the heap).
+    /// Counters now; `detailed` adds per-type figures (walks the heap). Owner-checked
+    /// in every build.
     public func statistics(detailed: Bool = false) -> HeapStatistics {
         core.ownership.check("statistics")
         return core.statistics(detailed: detailed)
     }
 
     /// Counts a copy of storage that was shared with Swift (GcTypes conversions).
+    /// Owner thread (not checked; the counters are not atomic).
     public func recordConversionCopy(bytes: Int) {
         core.conversionCopies += 1
         core.conversionCopyBytes += bytes
     }
 
-    /// Gives cached empty pages back to the system now.
+    /// Gives cached empty pages back to the system now. Owner-checked in every build.
     public func trim() {
         core.ownership.check("trim")
         core.allocator.trimEmptyPages()
     }
 
-    /// Calls `body` with every live object (a heap snapshot). `body` must not
-    /// allocate, free or change counts.
+    /// Calls `body` with every live object, borrowed (not retained). `body` must not
+    /// allocate, free or change counts; that misuse is not detected (undefined
+    /// behaviour). Owner-checked in every build.
     public func forEachObject(_ body: (ObjectRef) -> Void) {
         core.ownership.check("forEachObject")
         core.allocator.forEachObject { object in

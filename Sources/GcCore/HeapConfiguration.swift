@@ -12,15 +12,27 @@
 ///   grown, since the last full collection, by (`fullGrowthFactor` − 1) × what that
 ///   one left live, and by at least `fullMinimumBytes`. Garbage that dies young
 ///   never counts toward it (as CPython counts survivors of its younger generations).
+///
+/// A plain value; a heap reads it through `Heap.configuration` (owner-checked).
+/// Values are not validated: for example a minor limit ≤ 0 runs a minor collection
+/// at every allocation.
 public struct HeapConfiguration: Sendable, Equatable {
+    /// Bytes allocated between minor collections; also the length of an epoch.
     public var minorAllocationBytes: Int = 64 << 10
+    /// Buffered candidates that trigger a minor collection.
     public var minorCandidateLimit: Int = 256
+    /// A full collection runs once the old generation grew by (factor − 1) × what the
+    /// last full collection left live.
     public var fullGrowthFactor: Double = 2.0
+    /// The least growth that triggers a full collection. On a live heap a change takes
+    /// effect after the next full collection.
     public var fullMinimumBytes: Int = 32 << 20
     /// Empty pages kept for reuse; more are given back to the system at once.
+    /// Read only when the heap is created.
     public var emptyPageCache: Int = 16
     /// When false, collections run only when asked for (`collect`).
     public var automaticCollection: Bool = true
 
+    /// The defaults above.
     public init() {}
 }

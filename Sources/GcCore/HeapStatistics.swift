@@ -1,8 +1,12 @@
 /// A snapshot of one heap's counters. Brief statistics cost a few loads; detailed ones
-/// (`perType`) walk the heap.
+/// (`perType`) walk the heap. A plain value, owned by the caller: safe to keep and
+/// send to any thread (`Heap.statistics` itself must be called on the owner thread).
 public struct HeapStatistics: Sendable, Equatable, Codable {
+    /// Live objects and slot bytes of one registered type.
     public struct TypeStatistics: Sendable, Equatable, Codable {
+        /// The type's registered name.
         public var name: String
+        /// The type's stable id (`TypeID.hash(name)`).
         public var typeID: UInt64
         public var liveObjects: Int
         public var liveBytes: Int
@@ -16,10 +20,14 @@ public struct HeapStatistics: Sendable, Equatable, Codable {
     public var externalBytes = 0
     /// Bytes of page blocks held from the system.
     public var committedBytes = 0
+    /// Pages in use (small and large), not counting the empty-page cache.
     public var pages = 0
+    /// Empty pages kept for reuse.
     public var cachedEmptyPages = 0
+    /// Pages given back to the system so far.
     public var pagesReleased = 0
 
+    /// Totals since the heap was created (objects, and slot bytes with headers).
     public var allocatedObjects = 0
     public var allocatedBytes = 0
     public var freedObjects = 0
@@ -31,25 +39,33 @@ public struct HeapStatistics: Sendable, Equatable, Codable {
 
     public var minorCollections = 0
     public var fullCollections = 0
+    /// Collection pauses, summed and the longest, in nanoseconds.
     public var totalPauseNanos: UInt64 = 0
     public var maxPauseNanos: UInt64 = 0
 
     public var finalizersRun = 0
+    /// Objects kept alive by a finalizer's resurrection.
     public var resurrections = 0
+    /// Objects in the cycle-candidate buffer now.
     public var candidates = 0
+    /// Objects with at least one pin.
     public var pinnedObjects = 0
+    /// Objects that weak references currently point at.
     public var weakSlots = 0
     /// Copies made when storage shared with Swift (`[T]`, `String`) was later written.
     public var conversionCopies = 0
+    /// Bytes of those copies.
     public var conversionCopyBytes = 0
 
     /// Per registered type, only in detailed statistics; sorted by live bytes.
     public var perType: [TypeStatistics]? = nil
 
+    /// All counters zero.
     public init() {}
 }
 
 extension HeapStatistics: CustomStringConvertible {
+    /// A few lines of text (what `gcstat` prints), plus per-type lines when detailed.
     public var description: String {
         var lines = [
             "live      \(liveObjects) objects, \(liveBytes) bytes (+\(externalBytes) external)",

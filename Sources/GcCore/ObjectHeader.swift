@@ -48,10 +48,14 @@
 /// object alive; the caller must own a count (from `allocate`, `retain`, `upgrade`)
 /// or borrow it from a live owner. Using an `ObjectRef` after its object was freed is
 /// undefined behaviour: the safe typed API (GcTypes) never hands one out.
+/// Thread rule: the value may cross threads (`Sendable`), but the object may be
+/// touched only on its heap's owner thread.
 @frozen
 public struct ObjectRef: Hashable, @unchecked Sendable {
+    /// The header's address.
     public let address: UnsafeMutableRawPointer
 
+    /// Wraps an address, unchecked (`Heap.contains` validates a foreign one).
     @inlinable
     public init(_ address: UnsafeMutableRawPointer) { self.address = address }
 
@@ -62,9 +66,11 @@ public struct ObjectRef: Hashable, @unchecked Sendable {
         self.address = p
     }
 
+    /// The address as a bit pattern (what reference slots store).
     @inlinable public var bits: UInt { UInt(bitPattern: address) }
 
-    /// The first payload byte. Payloads are 16-byte aligned.
+    /// The first payload byte. Payloads are 16-byte aligned. Valid only while the
+    /// object lives; the heap owns the memory.
     @inlinable public var payload: UnsafeMutableRawPointer { address + ObjectHeader.size }
 }
 

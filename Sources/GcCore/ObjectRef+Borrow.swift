@@ -4,6 +4,9 @@
 // (and its references freed) under the reader through another handle.
 
 extension ObjectRef {
+    /// Starts a shared (read) borrow of the payload; pair it with `endSharedBorrow`.
+    /// Stops the process if the object is being mutated or already has 15 shared
+    /// borrows. Owner thread, on a live object (neither is checked).
     @inlinable
     public func beginSharedBorrow() {
         let bits = bits0
@@ -14,9 +17,13 @@ extension ObjectRef {
         bits0 = bits &+ ObjectHeader.borrowUnit
     }
 
+    /// Ends one `beginSharedBorrow`. An unpaired call corrupts the header (not checked).
     @inlinable
     public func endSharedBorrow() { bits0 = bits0 &- ObjectHeader.borrowUnit }
 
+    /// Starts the exclusive (write) borrow of the payload; pair it with
+    /// `endExclusiveBorrow`. Stops the process if the object is being read or mutated.
+    /// Owner thread, on a live object (neither is checked).
     @inlinable
     public func beginExclusiveBorrow() {
         let bits = bits0
@@ -25,9 +32,11 @@ extension ObjectRef {
         bits0 = bits | ObjectHeader.mutating
     }
 
+    /// Ends the `beginExclusiveBorrow`. Not checked: call it only to pair one.
     @inlinable
     public func endExclusiveBorrow() { bits0 = bits0 & ~ObjectHeader.mutating }
 
-    /// Whether the object is being finalized or freed by a collection.
+    /// Whether the object is being finalized or freed (count reached 0, or garbage
+    /// found by a collection). Owner thread; the object's slot must not be freed yet.
     @inlinable public var isDying: Bool { has(ObjectHeader.dying) }
 }

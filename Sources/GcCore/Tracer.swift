@@ -45,6 +45,8 @@ public struct Tracer {
         self.mode = mode
     }
 
+    /// Reports one reference the payload holds (once per field). A reference to an
+    /// object of another heap stops the process.
     @inlinable
     public mutating func visit(_ child: ObjectRef) {
         core._withUnsafeGuaranteedRef { $0.traced(child, from: parent, mode) }

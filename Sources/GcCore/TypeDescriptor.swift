@@ -1,18 +1,25 @@
 /// Reports every outgoing reference of one payload, by calling `tracer.visit` once per edge
 /// (a reference held twice is reported twice). It must not allocate, free, retain or
 /// release, and must report exactly the references the heap counted for the object:
-/// the collector's soundness rests on it.
+/// the collector's soundness rests on it. Called on the owner thread of the heap at
+/// work; the payload is borrowed for the call. Over-reporting is detected when the
+/// counts cannot explain it (the process stops); under-reporting is not.
 public typealias TraceFunction = (_ payload: UnsafeMutableRawPointer, _ tracer: inout Tracer) -> Void
 
 /// Releases whatever a payload owns when its object is freed. Swift payloads
 /// deinitialize themselves here (their reference fields release their targets).
 /// When a type has no drop function, the heap releases every traced reference.
+/// Called once, on the heap's owner thread; the payload's memory belongs to the heap
+/// and must not be used after the call.
 public typealias DropFunction = (_ payload: UnsafeMutableRawPointer) -> Void
 
 /// Runs once, before the object is freed, with the object still intact (count 0).
 /// It may read the object, allocate, and store a new reference to the object
 /// somewhere live ("resurrection"): the object then survives, and its finalizer never
 /// runs again. Collections it requests are deferred until it returns.
+/// Called on the heap's owner thread. `heap` may be a facade if the user's `Heap` is
+/// gone. `object` is borrowed: the finalizer owns no count on it and must not release
+/// it (a double release, which stops the process or corrupts counts).
 public typealias FinalizeFunction = (_ heap: Heap, _ object: ObjectRef) -> Void
 
 /// Describes one kind of heap object: the single type mechanism shared by the Swift
@@ -35,17 +42,21 @@ public final class TypeDescriptor: @unchecked Sendable {
     /// Types whose instances can never be part of a cycle (no references, or only
     /// references to acyclic types). They are never cycle candidates.
     public let acyclic: Bool
+    /// Reports the payload's references, for layouts `referenceOffsets` cannot describe.
     public let trace: TraceFunction?
     /// Byte offsets of the payload's reference slots (empty when `trace` describes them).
     public let referenceOffsets: [Int]
+    /// Releases the payload's resources when an instance is freed.
     public let drop: DropFunction?
+    /// Runs once before an instance is freed.
     public let finalize: FinalizeFunction?
     /// Extra data for the layer that registered the type (e.g. the C ABI's vtable).
     public let userData: (any Sendable)?
     /// The Swift type whose values the payload holds, when a Swift layer registered it.
     public let swiftType: ObjectIdentifier?
 
-    /// Registry index, stored in object headers. Set once at registration.
+    /// Registry index, stored in object headers. Set once at registration; 0 while
+    /// unregistered (allocation then throws `.unregisteredType`).
     // Written once, under the registry lock, before any allocation can read it.
     @exclusivity(unchecked) public internal(set) var index: Int = 0
 
@@ -60,6 +71,10 @@ public final class TypeDescriptor: @unchecked Sendable {
     /// `referenceOffsets` as a C array, for the hot paths.
     @usableFromInline let offsets: UnsafeMutableBufferPointer<Int>
 
+    /// A descriptor, not yet registered: pass it to `TypeRegistry.register` and use the
+    /// descriptor that returns. Any thread. A negative `payloadSize`, both
+    /// `referenceOffsets` and `trace`, or an offset that is not an aligned 8-byte slot
+    /// inside the payload stops the process with a message.
     public convenience init(
         name: String, payloadSize: Int, acyclic: Bool = false,
         referenceOffsets: [Int] = [], trace: TraceFunction? = nil, drop: DropFunction? = nil,
@@ -120,11 +135,15 @@ public final class TypeDescriptor: @unchecked Sendable {
 
 /// Stable 64-bit type ids: FNV-1a (64-bit) over the UTF-8 bytes of the fully-qualified
 /// name, offset basis 0xcbf29ce484222325, prime 0x100000001b3. Any language can compute
-/// it offline in a few lines; the registry refuses collisions.
+/// it offline in a few lines; the registry refuses collisions. Pure functions and
+/// constants: safe on any thread.
 public enum TypeID {
+    /// FNV-1a's 64-bit offset basis.
     public static let offsetBasis: UInt64 = 0xcbf2_9ce4_8422_2325
+    /// FNV-1a's 64-bit prime.
     public static let prime: UInt64 = 0x0000_0100_0000_01b3
 
+    /// The id of `name` (not checked for validity; the registry does that).
     public static func hash(_ name: String) -> UInt64 {
         var h = offsetBasis
         for byte in name.utf8 {

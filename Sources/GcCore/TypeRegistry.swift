@@ -1,6 +1,6 @@
 import Synchronization
 
-/// Why a registration was refused.
+/// Why a registration was refused. A plain value.
 public enum TypeRegistryError: Error, Equatable, CustomStringConvertible {
     /// Another name already holds this type id.
     case idCollision(id: UInt64, existing: String, new: String)
@@ -12,6 +12,7 @@ public enum TypeRegistryError: Error, Equatable, CustomStringConvertible {
     /// offsets, acyclic flag or Swift type).
     case layoutMismatch(name: String)
 
+    /// A one-line message naming the type(s) involved.
     public var description: String {
         switch self {
         case let .idCollision(id, existing, new):
@@ -32,6 +33,7 @@ public enum TypeRegistryError: Error, Equatable, CustomStringConvertible {
 /// index that a registration returned needs no lock). Registering the same name again
 /// returns the descriptor already there; a different name with the same id is refused.
 public final class TypeRegistry: Sendable {
+    /// The one registry of the process; it keeps every registered descriptor.
     public static let shared = TypeRegistry()
 
     /// Index 0 is reserved for free slots, so 65 535 types fit in 16 header bits.
@@ -52,7 +54,11 @@ public final class TypeRegistry: Sendable {
     }
 
     /// Registers `descriptor` (or finds the one registered under its name before).
-    /// - Returns: the registered descriptor, whose `index` is set.
+    /// The registry keeps it for the life of the process. Any thread.
+    /// - Returns: the registered descriptor, whose `index` is set. Use it, not the
+    ///   argument: if the name was registered already, the argument stays unregistered
+    ///   and its closures (including `finalize`) are ignored.
+    /// - Throws: `.invalidName`, `.idCollision`, `.layoutMismatch`, `.full`.
     @discardableResult
     public func register(_ descriptor: TypeDescriptor) throws(TypeRegistryError) -> TypeDescriptor {
         // Id 0 means "no type" across the C ABI.
@@ -77,12 +83,12 @@ public final class TypeRegistry: Sendable {
         }
     }
 
-    /// The descriptor registered under `id`, if any.
+    /// The descriptor registered under `id`, if any. Any thread.
     public func descriptor(forID id: UInt64) -> TypeDescriptor? {
         state.withLock { $0.byID[id] }
     }
 
-    /// The id registered for `name`, if any.
+    /// The id registered for `name`, if any. Any thread.
     public func typeID(forName name: String) -> UInt64? {
         let id = TypeID.hash(name)
         return state.withLock { $0.byID[id]?.name == name ? id : nil }
@@ -91,7 +97,8 @@ public final class TypeRegistry: Sendable {
     /// Number of registered types.
     public var count: Int { state.withLock { $0.count - 1 } }
 
-    /// The descriptor at a header's type index. The index must come from a live object.
+    /// The descriptor at a header's type index. The index must come from a live object
+    /// or a registered descriptor; any other index is undefined behaviour. Any thread.
     @inlinable
     public func descriptor(atIndex index: Int) -> TypeDescriptor {
         unsafeDescriptor(index).takeUnretainedValue()
@@ -102,7 +109,8 @@ public final class TypeRegistry: Sendable {
         table[index].unsafelyUnwrapped
     }
 
-    /// `namespace/Name` with an optional `@version`; no spaces or control characters.
+    /// Whether `name` is acceptable to `register`: `namespace/Name` with an optional
+    /// `@version`; no spaces or control characters. Any thread.
     public static func isValidName(_ name: String) -> Bool {
         guard let slash = name.firstIndex(of: "/"), slash != name.startIndex,
               name.index(after: slash) != name.endIndex else { return false }

@@ -6,8 +6,17 @@
 /// `WeakReference` can never reach a freed object or a later object in the same slot.
 /// Thread rule: upgrade it on the thread that owns its heap.
 public struct WeakReference: Hashable, Sendable {
+    /// Index of the heap's weak slot.
     public let slot: UInt32
+    /// The slot's generation when this reference was made (never 0).
     public let generation: UInt32
+
+    /// Rebuilds a reference from its two numbers (e.g. decoded from a C handle). A
+    /// forged pair upgrades to nil, never to an object it was not made for.
+    public init(slot: UInt32, generation: UInt32) {
+        self.slot = slot
+        self.generation = generation
+    }
 }
 
 /// The heap's weak slots. One slot per target object, shared by every weak

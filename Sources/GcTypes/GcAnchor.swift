@@ -33,6 +33,8 @@ public enum DefaultHeap {
         return key
     }()
 
+    /// The calling thread's default heap, created on first use. Use it (and drop the
+    /// objects allocated in it) on this thread only; another thread gets its own.
     public static var current: Heap {
         if let pointer = pthread_getspecific(key) {
             return Unmanaged<Heap>.fromOpaque(pointer).takeUnretainedValue()

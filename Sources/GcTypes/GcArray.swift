@@ -2,12 +2,16 @@ import GcCore
 
 /// The heap object behind a `GcArray`: a Swift array (Swift-owned storage) in a
 /// heap payload. Holding the Swift array itself is what makes conversion to and
-/// from `[Element]` O(1): both sides share one buffer, copy-on-write.
+/// from `[Element]` O(1): both sides share one buffer, copy-on-write. Reach it through
+/// `GcArray` or a `GcRc` (owner thread, borrow-checked).
 public struct GcArrayStorage<Element>: GcObject {
+    /// The elements. Writing them directly (through `GcRc.mutate`) is not counted in
+    /// `conversionCopies`.
     public var elements: [Element]
     /// The buffer may also be referenced by a Swift array outside the heap.
     @usableFromInline var mayBeShared: Bool
 
+    /// `hako/Array<…>`, registered (acyclic) on first use per `Element`.
     public static var gcType: GcType<GcArrayStorage<Element>> {
         GenericGcTypes.type(for: Self.self, name: "hako/Array<\(String(reflecting: Element.self))>")
     }
@@ -26,7 +30,9 @@ public struct GcArrayStorage<Element>: GcObject {
 ///
 /// Ownership and threads: as `GcBox` (an anchor-backed root; use and drop on the
 /// heap's owner thread; do not store inside heap objects; use `rc()` for fields).
-/// Misuse: an index out of range stops the process, as for `Array`.
+/// Misuse: an index out of range stops the process, as for `Array`; so does any
+/// access to the same array from inside `modifyElements` (or a closure passed to
+/// `sort(by:)`), and a write from inside `withElements`.
 public struct GcArray<Element> {
     @usableFromInline let anchor: GcAnchor
 
@@ -36,7 +42,8 @@ public struct GcArray<Element> {
         anchor.object.payload.assumingMemoryBound(to: GcArrayStorage<Element>.self)
     }
 
-    /// An empty array in `heap`.
+    /// An empty array in `heap` (default: this thread's `DefaultHeap`). Out of memory
+    /// stops the process, as for every initializer here.
     public init(in heap: Heap = DefaultHeap.current) {
         self.init(adopting: [], mayBeShared: false, in: heap)
     }
@@ -46,6 +53,7 @@ public struct GcArray<Element> {
         self.init(adopting: array, mayBeShared: true, in: heap)
     }
 
+    /// An array of `elements` (collected into a new Swift array) in `heap`.
     public init<S: Sequence>(_ elements: S, in heap: Heap = DefaultHeap.current) where S.Element == Element {
         self.init(adopting: Array(elements), mayBeShared: false, in: heap)
     }
@@ -60,12 +68,14 @@ public struct GcArray<Element> {
         anchor = GcAnchor(adopting: rc.unsafeRelinquish())
     }
 
-    /// A counted reference, for a field of another heap object.
+    /// A counted reference, for a field of another heap object; the caller owns its
+    /// new count.
     public func rc() -> GcRc<GcArrayStorage<Element>> { GcRc(unsafeRetaining: anchor.object) }
 
+    /// The heap the array lives in (a facade if the user's `Heap` is gone).
     public var heap: Heap { Heap.owning(anchor.object) }
 
-    /// Reads the elements without copying them.
+    /// Reads the elements without copying them (a shared borrow).
     @inlinable
     public func withElements<R>(_ body: ([Element]) throws -> R) rethrows -> R {
         let object = anchor.object
@@ -74,7 +84,8 @@ public struct GcArray<Element> {
         return try body(storage.pointee.elements)
     }
 
-    /// Writes the elements in place, counting a copy of shared storage.
+    /// Writes the elements in place, counting a copy of shared storage (an exclusive
+    /// borrow: touching this array inside `body` stops the process).
     @inlinable
     public func modifyElements<R>(_ body: (inout [Element]) throws -> R) rethrows -> R {
         let object = anchor.object
@@ -103,7 +114,8 @@ public struct GcArray<Element> {
 
     // MARK: Conversion
 
-    /// The elements as a Swift array, in O(1): the buffer is shared, not copied.
+    /// The elements as a Swift array, in O(1): the buffer is shared, not copied. The
+    /// result is an ordinary Swift value the caller owns, usable on any thread.
     public func toArray() -> [Element] {
         let object = anchor.object
         object.beginSharedBorrow()
@@ -112,7 +124,8 @@ public struct GcArray<Element> {
         return storage.pointee.elements
     }
 
-    /// Moves the elements out in O(1) (same buffer), leaving this array empty.
+    /// Moves the elements out in O(1) (same buffer), leaving this array empty; the
+    /// caller owns the result.
     public func takeArray() -> [Element] {
         modifyElements { elements in
             let taken = elements
@@ -123,6 +136,7 @@ public struct GcArray<Element> {
 }
 
 extension Array {
-    /// The elements of `array`, in O(1) (shared buffer).
+    /// The elements of `array`, in O(1) (shared buffer). Call on the heap's owner thread;
+    /// the result is an ordinary Swift array.
     public init(_ array: GcArray<Element>) { self = array.toArray() }
 }

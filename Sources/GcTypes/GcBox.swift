@@ -9,11 +9,13 @@ import GcCore
 /// references it has). Thread rule: use and drop copies on the heap's owner thread.
 /// Misuse: do not store a `GcBox` inside a heap object (use `GcRc` fields): the
 /// collector cannot see through it, so a cycle through it is never collected.
-/// Access is checked as for `GcRc` (`with` / `mutate`).
+/// Access is checked as for `GcRc` (`with` / `mutate`). The owner thread is checked
+/// only when counts change, in debug and `HAKOGC_CHECKED` builds.
 public struct GcBox<T: GcObject & ~Copyable>: Hashable {
     @usableFromInline let anchor: GcAnchor
 
-    /// Moves `value` into a new box in `heap`.
+    /// Moves `value` into a new box in `heap` (default: this thread's `DefaultHeap`).
+    /// Out of memory stops the process.
     @inlinable
     public init(_ value: consuming T, in heap: Heap = DefaultHeap.current) {
         anchor = GcAnchor(adopting: GcRc(value, in: heap).unsafeRelinquish())
@@ -25,10 +27,12 @@ public struct GcBox<T: GcObject & ~Copyable>: Hashable {
         anchor = GcAnchor(adopting: rc.unsafeRelinquish())
     }
 
-    /// A counted reference to the same object (for storing in heap objects).
+    /// A counted reference to the same object (for storing in heap objects); the
+    /// caller owns its new count.
     @inlinable
     public func rc() -> GcRc<T> { GcRc(unsafeRetaining: anchor.object) }
 
+    /// Reads the value; a `mutate` of the same object inside `body` stops the process.
     @inlinable
     public func with<R: ~Copyable, E: Error>(_ body: (borrowing T) throws(E) -> R) throws(E) -> R {
         let object = anchor.object
@@ -37,6 +41,8 @@ public struct GcBox<T: GcObject & ~Copyable>: Hashable {
         return try body(object.payload.assumingMemoryBound(to: T.self).pointee)
     }
 
+    /// Changes the value in place; any other access to the same object inside `body`
+    /// stops the process.
     @inlinable
     public func mutate<R: ~Copyable, E: Error>(_ body: (inout T) throws(E) -> R) throws(E) -> R {
         let object = anchor.object
@@ -47,16 +53,20 @@ public struct GcBox<T: GcObject & ~Copyable>: Hashable {
 
     /// The raw object; valid only while a copy of this handle lives.
     public var unsafeObject: ObjectRef { anchor.object }
+    /// The heap the box lives in (a facade if the user's `Heap` is gone).
     public var heap: Heap { Heap.owning(anchor.object) }
+    /// A weak reference to the box. Owner-checked in every build.
     public func downgrade() -> GcWeak<T> { GcWeak(rc()) }
 
     /// Identity: two handles are equal when they refer to the same box.
     public static func == (a: Self, b: Self) -> Bool { a.anchor.object == b.anchor.object }
+    /// Hashes the box's identity, consistent with `==`.
     public func hash(into hasher: inout Hasher) { hasher.combine(anchor.object) }
 }
 
 extension GcBox where T: Copyable {
-    /// A copy of the boxed value.
+    /// A copy of the boxed value; setting replaces it in place (an exclusive borrow:
+    /// inside a `with` or `mutate` of the same box it stops the process).
     @inlinable public var value: T {
         get { with { $0 } }
         nonmutating set { mutate { $0 = newValue } }
@@ -64,10 +74,14 @@ extension GcBox where T: Copyable {
 }
 
 /// Boxes any value without references (numbers, Swift strings, structs of them):
-/// `GcBox(GcValue(42))`.
+/// `GcBox(GcValue(42))`. Its type is registered acyclic with no trace: a `GcRc`
+/// inside `Value` is released with it but never traced, so cycles through it leak.
 public struct GcValue<Value>: GcObject {
+    /// The wrapped value.
     public var value: Value
+    /// Wraps `value`.
     public init(_ value: Value) { self.value = value }
+    /// `hako/Value<…>`, registered on first use per `Value` (see `GenericGcTypes`).
     public static var gcType: GcType<GcValue<Value>> {
         GenericGcTypes.type(for: GcValue<Value>.self, name: "hako/Value<\(String(reflecting: Value.self))>")
     }
@@ -79,6 +93,8 @@ public enum GenericGcTypes {
     private static let cache = Mutex<[ObjectIdentifier: TypeDescriptor]>([:])
 
     /// The registered type for `T`, acyclic (generic containers here hold plain values).
+    /// Any thread (a lock guards the cache). `name` is used once, with whitespace
+    /// removed; a refused registration stops the process.
     public static func type<T: GcObject>(for _: T.Type, name: @autoclosure () -> String) -> GcType<T> {
         let key = ObjectIdentifier(T.self)
         if let found = cache.withLock({ $0[key] }) { return GcType(registered: found) }

@@ -18,11 +18,15 @@ import GcCore
 /// anything. Types without references keep the default (empty) `trace` and pass
 /// `acyclic: true` to `GcType`, so they are never cycle candidates.
 public protocol GcObject: ~Copyable {
+    /// The registered heap type (usually a `static let`; registered on first use).
     static var gcType: GcType<Self> { get }
+    /// Reports every `GcRc` field to `tracer`; called by the collector on the heap's
+    /// owner thread while the value is in the heap.
     func trace(into tracer: inout GcTracer)
 }
 
 extension GcObject where Self: ~Copyable {
+    /// Reports nothing: for types without `GcRc` fields.
     public func trace(into tracer: inout GcTracer) {}
 }
 
@@ -30,11 +34,13 @@ extension GcObject where Self: ~Copyable {
 public typealias GcTracer = Tracer
 
 extension Tracer {
+    /// Reports one `GcRc` field (borrowed; no count changes).
     @inlinable
     public mutating func visit<U: GcObject & ~Copyable>(_ ref: borrowing GcRc<U>) {
         visit(ref.object)
     }
 
+    /// Reports an optional `GcRc` field; `nil` reports nothing.
     @inlinable
     public mutating func visit<U: GcObject & ~Copyable>(_ ref: borrowing GcRc<U>?) {
         switch ref {
@@ -54,20 +60,28 @@ extension Tracer {
 public struct GcType<T: GcObject & ~Copyable>: @unchecked Sendable {
     /// Unretained: registered descriptors are never freed.
     public let unmanaged: Unmanaged<TypeDescriptor>
+    /// The registered descriptor.
     public var descriptor: TypeDescriptor { unmanaged.takeUnretainedValue() }
 
+    /// Wraps a descriptor registered already; an unregistered one stops the process.
+    /// Not checked: the descriptor must describe `T` (payload size, trace, drop);
+    /// otherwise typed access reads the payload as the wrong type.
     @inlinable
     public init(registered descriptor: TypeDescriptor) {
         precondition(descriptor.index != 0, "HakoGC: \(descriptor.name) is not registered")
         unmanaged = Unmanaged.passUnretained(descriptor)
     }
 
+    /// Registers `T` under `name` (or finds it registered already). Any thread. A
+    /// refused registration stops the process with the registry's message.
     /// - Parameters:
     ///   - name: fully qualified, `namespace/Name[@version]`.
     ///   - acyclic: instances can never be part of a cycle (no references to
-    ///     non-acyclic types); they are never cycle candidates.
-    ///   - finalize: runs once before an instance is freed, with a borrowed handle;
-    ///     copying the handle somewhere live resurrects the object.
+    ///     non-acyclic types); they are never cycle candidates and `trace` is never
+    ///     called, so a cycle through such a type is never collected.
+    ///   - finalize: runs once before an instance is freed, on the heap's owner
+    ///     thread, with a borrowed handle; copying the handle somewhere live
+    ///     resurrects the object.
     @inlinable
     public init(
         name: String, acyclic: Bool = false, finalize: ((borrowing GcRc<T>) -> Void)? = nil
@@ -79,6 +93,9 @@ public struct GcType<T: GcObject & ~Copyable>: @unchecked Sendable {
         }
     }
 
+    /// Like `init(name:acyclic:finalize:)`, but reports a refused registration.
+    /// `T` aligned above 16 bytes stops the process (after registering it).
+    /// - Throws: the `TypeRegistryError` from `TypeRegistry.register`.
     @inlinable
     public init(
         registering name: String, acyclic: Bool = false, finalize: ((borrowing GcRc<T>) -> Void)? = nil

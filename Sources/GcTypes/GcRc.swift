@@ -14,6 +14,8 @@ import GcCore
 /// message, rather than letting a reader see a freed reference.
 ///
 /// Thread rule: use it, and end its lifetime, on the thread that owns its heap.
+/// Counting and allocation check that in debug and `HAKOGC_CHECKED` builds; `with`
+/// and `mutate` do not check it.
 /// Allocation failure stops the process, as Swift's own allocations do; use
 /// `GcRc.make(_:in:)` to get `HeapError.outOfMemory` instead.
 @frozen
@@ -24,7 +26,8 @@ public struct GcRc<T: GcObject & ~Copyable>: ~Copyable {
     /// keeps the object alive: using it afterwards is undefined behaviour.
     @inlinable public var unsafeObject: ObjectRef { object }
 
-    /// Moves `value` into a new object of `heap`.
+    /// Moves `value` into a new object of `heap`; the handle owns its one count.
+    /// Owner thread of `heap`. Out of memory stops the process.
     @inlinable
     public init(_ value: consuming T, in heap: Heap) {
         do {
@@ -35,6 +38,7 @@ public struct GcRc<T: GcObject & ~Copyable>: ~Copyable {
     }
 
     /// Like `init(_:in:)`, but reports allocation failure.
+    /// - Throws: `HeapError.outOfMemory` (`value` is then destroyed).
     @inlinable
     public static func make(_ value: consuming T, in heap: Heap) throws(HeapError) -> GcRc<T> {
         guard let object = heap.allocateUninitialized(T.gcType.unmanaged) else {
@@ -45,11 +49,13 @@ public struct GcRc<T: GcObject & ~Copyable>: ~Copyable {
         return GcRc(unsafeAdopting: object)
     }
 
-    /// Takes over one count the caller owns on `object` (which must hold a `T`).
+    /// Takes over one count the caller owns on `object` (which must hold a `T`). Not
+    /// checked: a wrong type, or a count the caller does not own, is undefined behaviour.
     @inlinable
     public init(unsafeAdopting object: ObjectRef) { self.object = object }
 
-    /// Adds a count to `object` (which must hold a `T`) and owns it.
+    /// Adds a count to `object` (which must hold a `T`, not checked) and owns it.
+    /// Retaining a freed object stops the process. Owner thread.
     @inlinable
     public init(unsafeRetaining object: ObjectRef) {
         Heap.retain(object)
@@ -58,11 +64,12 @@ public struct GcRc<T: GcObject & ~Copyable>: ~Copyable {
 
     deinit { Heap.release(object) }
 
-    /// A second owner of the same object.
+    /// A second owner of the same object (one more count, released when it ends).
     @inlinable
     public func copy() -> GcRc<T> { GcRc(unsafeRetaining: object) }
 
-    /// Gives up ownership without releasing: the caller now owns the count.
+    /// Gives up ownership without releasing: the caller now owns the count and must
+    /// release it (`Heap.release`) or adopt it again; forgetting it leaks the object.
     @inlinable
     public consuming func unsafeRelinquish() -> ObjectRef {
         let object = self.object
@@ -94,10 +101,11 @@ public struct GcRc<T: GcObject & ~Copyable>: ~Copyable {
     @inlinable
     public func isSame(as other: borrowing GcRc<T>) -> Bool { object == other.object }
 
-    /// The heap this object lives in.
+    /// The heap this object lives in (a facade if the user's `Heap` is gone).
     public var heap: Heap { Heap.owning(object) }
 
-    /// A weak reference that does not keep the object alive.
+    /// A weak reference that does not keep the object alive. Owner-checked in every
+    /// build (another thread stops the process).
     public func downgrade() -> GcWeak<T> { GcWeak(self) }
 
     /// The object's strong count (diagnostics).
@@ -105,6 +113,7 @@ public struct GcRc<T: GcObject & ~Copyable>: ~Copyable {
 }
 
 extension GcRc where T: Copyable {
-    /// A copy of the value.
+    /// A copy of the value (a shared borrow: inside this object's `mutate` it stops
+    /// the process).
     @inlinable public var value: T { with { $0 } }
 }

@@ -1,10 +1,14 @@
 import GcCore
 
 /// The heap object behind a `GcString`: a Swift `String` (Swift-owned storage) in a
-/// heap payload, so conversion either way shares the UTF-8 buffer.
+/// heap payload, so conversion either way shares the UTF-8 buffer. Reach it through
+/// `GcString` or a `GcRc` (owner thread, borrow-checked).
 public struct GcStringStorage: GcObject {
+    /// The contents. Writing it directly (through `GcRc.mutate`) is not counted in
+    /// `conversionCopies`.
     public var string: String
     @usableFromInline var mayBeShared: Bool
+    /// `hako/String`, acyclic; registered on first use.
     public static let gcType = GcType<GcStringStorage>(name: "hako/String", acyclic: true)
 }
 
@@ -20,7 +24,9 @@ public struct GcStringStorage: GcObject {
 /// copies it, the copy is counted in `HeapStatistics.conversionCopies`.
 ///
 /// Ownership and threads: as `GcBox` (anchor-backed root; owner thread only; use
-/// `rc()` for fields of heap objects).
+/// `rc()` for fields of heap objects; do not store it inside heap objects).
+/// Operations that return new strings allocate in this string's heap; out of memory
+/// stops the process.
 public struct GcString {
     @usableFromInline let anchor: GcAnchor
 
@@ -30,18 +36,22 @@ public struct GcString {
         anchor.object.payload.assumingMemoryBound(to: GcStringStorage.self)
     }
 
-    /// Wraps `string`'s buffer in O(1).
+    /// Wraps `string`'s buffer in O(1), in `heap` (default: this thread's `DefaultHeap`).
     public init(_ string: String, in heap: Heap = DefaultHeap.current) {
         let rc = GcRc(GcStringStorage(string: string, mayBeShared: true), in: heap)
         anchor = GcAnchor(adopting: rc.unsafeRelinquish())
     }
 
+    /// A handle on the string that `rc` refers to (takes over its count).
     public init(_ rc: consuming GcRc<GcStringStorage>) {
         anchor = GcAnchor(adopting: rc.unsafeRelinquish())
     }
 
+    /// A counted reference, for a field of another heap object; the caller owns its
+    /// new count.
     public func rc() -> GcRc<GcStringStorage> { GcRc(unsafeRetaining: anchor.object) }
 
+    /// The heap the string lives in (a facade if the user's `Heap` is gone).
     public var heap: Heap { Heap.owning(anchor.object) }
 
     @inlinable
@@ -52,7 +62,8 @@ public struct GcString {
         return try body(storage.pointee.string)
     }
 
-    /// The contents as a Swift `String`, in O(1) (shared buffer).
+    /// The contents as a Swift `String`, in O(1) (shared buffer); an ordinary value the
+    /// caller owns, usable on any thread.
     public var string: String {
         let object = anchor.object
         object.beginSharedBorrow()
@@ -61,20 +72,30 @@ public struct GcString {
         return storage.pointee.string
     }
 
+    /// The UTF-8 view of `string` (a snapshot; later appends do not show).
     public var utf8: String.UTF8View { string.utf8 }
+    /// The scalar view of `string` (a snapshot; later appends do not show).
     public var unicodeScalars: String.UnicodeScalarView { string.unicodeScalars }
     /// Number of characters (grapheme clusters), O(n) as for `String`.
     public var count: Int { read { $0.count } }
+    /// Number of UTF-8 bytes.
     public var utf8Count: Int { read { $0.utf8.count } }
+    /// Whether the string has no characters.
     public var isEmpty: Bool { read { $0.isEmpty } }
 
+    /// As `String.hasPrefix`.
     public func hasPrefix(_ prefix: String) -> Bool { read { $0.hasPrefix(prefix) } }
+    /// As `String.hasSuffix`.
     public func hasSuffix(_ suffix: String) -> Bool { read { $0.hasSuffix(suffix) } }
+    /// As `String.contains`.
     public func contains(_ other: String) -> Bool { read { $0.contains(other) } }
 
+    /// A new lowercased string in the same heap.
     public func lowercased() -> GcString { GcString(fresh: read { $0.lowercased() }, in: heap) }
+    /// A new uppercased string in the same heap.
     public func uppercased() -> GcString { GcString(fresh: read { $0.uppercased() }, in: heap) }
 
+    /// The pieces between `separator`s, as new strings in the same heap.
     public func split(separator: Character, omittingEmpty: Bool = true) -> [GcString] {
         let heap = self.heap
         return read { s in
@@ -84,6 +105,7 @@ public struct GcString {
     }
 
     /// Appends in place (every handle sees it), counting a copy of shared storage.
+    /// An exclusive borrow: called while the string is being read, it stops the process.
     public func append(_ other: String) {
         let object = anchor.object
         object.beginExclusiveBorrow()
@@ -100,6 +122,7 @@ public struct GcString {
         }
     }
 
+    /// A new string in `a`'s heap.
     public static func + (a: GcString, b: GcString) -> GcString {
         GcString(fresh: a.read { x in b.read { y in x + y } }, in: a.heap)
     }
@@ -111,15 +134,21 @@ public struct GcString {
 }
 
 extension GcString: Hashable, Comparable {
+    /// Same contents (canonical equivalence), or the same heap string.
     public static func == (a: GcString, b: GcString) -> Bool {
         a.anchor.object == b.anchor.object || a.read { x in b.read { y in x == y } }
     }
+    /// Orders by contents, as `String`.
     public static func < (a: GcString, b: GcString) -> Bool { a.read { x in b.read { y in x < y } } }
+    /// Hashes the current contents: a handle used as a dictionary key must not be
+    /// appended to afterwards.
     public func hash(into hasher: inout Hasher) { read { hasher.combine($0) } }
 }
 
 extension GcString: CustomStringConvertible, CustomDebugStringConvertible {
+    /// The contents.
     public var description: String { string }
+    /// `GcString("…")` with the contents escaped.
     public var debugDescription: String { read { "GcString(\($0.debugDescription))" } }
 }
 
@@ -129,6 +158,7 @@ extension GcString: ExpressibleByStringLiteral {
 }
 
 extension String {
-    /// The contents of `string`, in O(1) (shared buffer).
+    /// The contents of `string`, in O(1) (shared buffer). Call on the heap's owner
+    /// thread; the result is an ordinary Swift string.
     public init(_ string: GcString) { self = string.string }
 }

@@ -4,25 +4,33 @@ import GcCore
 /// returns nil once the object has died (it never returns a freed object, nor a
 /// later object that reuses the slot).
 ///
-/// Ownership: a plain value holding its heap strongly (the heap's memory stays while
-/// a `GcWeak` exists). Thread rule: upgrade on the heap's owner thread.
+/// Ownership: a plain value holding its `Heap` strongly (the heap's memory stays, and
+/// the `Heap` is not released, while a `GcWeak` exists). Thread rule: make, upgrade
+/// and drop it on the heap's owner thread (dropping the last reference to the `Heap`
+/// collects, unchecked, on the dropping thread).
 /// Weak references are cleared before the target's finalizer runs, so a finalizer
 /// that resurrects its object does not revive old weak references to it.
 public struct GcWeak<T: GcObject & ~Copyable>: Hashable {
+    /// The underlying `GcCore` weak reference.
     public let reference: WeakReference
     let heap: Heap
 
+    /// A weak reference to `strong`'s object. Owner-checked in every build (another
+    /// thread stops the process).
     public init(_ strong: borrowing GcRc<T>) {
         heap = Heap.owning(strong.object)
         reference = heap.makeWeak(strong.object)
     }
 
-    /// A strong reference, or nil if the object has died.
+    /// A strong reference that owns a new count, or nil if the object has died.
+    /// Owner-checked in every build.
     public func upgrade() -> GcRc<T>? {
         guard let object = heap.upgrade(reference) else { return nil }
         return GcRc(unsafeAdopting: object)
     }
 
+    /// Same weak slot and generation in the same `Heap`.
     public static func == (a: Self, b: Self) -> Bool { a.reference == b.reference && a.heap === b.heap }
+    /// Hashes the weak reference, consistent with `==`.
     public func hash(into h: inout Hasher) { h.combine(reference) }
 }

@@ -12,8 +12,9 @@
  * This header grows append-only: structs passed in carry their own size, new
  * functions and status codes are added at the end. See docs/abi.md.
  *
- * Status of this version: values, tags and flags, the process-wide type registry.
- * Heaps and boxed values arrive in the next ABI minor version.
+ * Version 0x0101: values, tags and flags, the process-wide type registry, heaps,
+ * boxed values with checked handles, reference fields, pins, weak boundary edges,
+ * collection and statistics. The cross-heap bridge arrives in a later minor version.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -23,7 +24,7 @@ extern "C" {
 #endif
 
 /* ABI version: major << 16 | minor. */
-#define HGC_ABI_VERSION 0x00000100u
+#define HGC_ABI_VERSION 0x00000101u
 
 /* ---- The value: three 64-bit words, passed by value ------------------------- */
 
@@ -86,7 +87,17 @@ typedef enum hgc_status {
     HGC_ERR_BAD_VTABLE = 11,        /* size too small, bad offsets, unknown vtable flags */
     HGC_ERR_BUFFER_TOO_SMALL = 12,  /* output written truncated; the full length is reported */
     HGC_ERR_INT_OUT_OF_RANGE = 13,  /* does not fit in 63 bits */
-    HGC_ERR_NOT_APPLICABLE = 14     /* the operation does not apply to this kind of value */
+    HGC_ERR_NOT_APPLICABLE = 14,    /* the operation does not apply to this kind of value */
+    HGC_ERR_STALE_HANDLE = 15,      /* the handle was released (or its object freed) */
+    HGC_ERR_FORGED_HANDLE = 16,     /* the handle was never issued by this heap */
+    HGC_ERR_WRONG_TYPE = 17,        /* type_id does not match the handle's object */
+    HGC_ERR_HEAP_DESTROYED = 18,    /* the heap handle is stale or forged */
+    HGC_ERR_WRONG_THREAD = 19,      /* the heap belongs to another thread */
+    HGC_ERR_OUT_OF_MEMORY = 20,
+    HGC_ERR_BAD_SLOT = 21,          /* no such reference slot in the type */
+    HGC_ERR_NOT_PINNED = 22,        /* hgc_unpin of an object that is not pinned */
+    HGC_ERR_BAD_SIZE = 23,          /* payload size below the type's, or a stats struct too small */
+    HGC_ERR_REENTRANT = 24          /* collection deferred: called from a finalizer */
 } hgc_status;
 
 /* A static, never-NULL description of a status ("unknown status" for others). */
@@ -186,6 +197,73 @@ hgc_status hgc_type_vtable(uint64_t type_id, hgc_vtable *out, uint32_t out_size)
 /* Writes the type's name and a NUL into buffer; *out_length gets the name's length.
    HGC_ERR_BUFFER_TOO_SMALL if it did not fit (truncated, still NUL-terminated). */
 hgc_status hgc_type_name(uint64_t type_id, char *buffer, size_t capacity, size_t *out_length);
+
+/* ---- Heaps ------------------------------------------------------------------
+ * A heap belongs to the thread that created it (hgc_heap_transfer moves it); calls
+ * from another thread return HGC_ERR_WRONG_THREAD. Several heaps may live in one
+ * process. A heap handle is checked on every call: after hgc_heap_destroy it is
+ * stale (HGC_ERR_HEAP_DESTROYED), and so is every value handle of that heap. */
+
+typedef uint64_t hgc_heap;
+
+hgc_status hgc_heap_create(hgc_heap *out_heap);
+/* Releases every handle of the heap, runs a full collection and frees the heap. */
+hgc_status hgc_heap_destroy(hgc_heap heap);
+/* Makes the calling thread the owner (the previous owner must have stopped). */
+hgc_status hgc_heap_transfer(hgc_heap heap);
+
+/* ---- Boxed values -------------------------------------------------------------
+ * Every boxed value a call returns is a new strong handle: the caller owns it and
+ * gives it back with hgc_release (once; a second release is HGC_ERR_STALE_HANDLE).
+ * hgc_retain makes another handle to the same object. Handles are checked: a
+ * released, forged or other heap's handle, or a type_id that does not match the
+ * object, is reported and changes nothing. */
+
+/* A new zeroed instance of type_id; payload_size 0 means the type's size. */
+hgc_status hgc_alloc(hgc_heap heap, uint64_t type_id, uint64_t payload_size, hgc_value *out);
+hgc_status hgc_retain(hgc_heap heap, hgc_value value, hgc_value *out);
+hgc_status hgc_release(hgc_heap heap, hgc_value value);
+/* The payload's address and size, valid while the handle lives. Write the type's
+   own data there; reference slots are written only with hgc_store. */
+hgc_status hgc_payload(hgc_heap heap, hgc_value value, void **out_payload, uint64_t *out_size);
+/* Reference slot `slot` (index into the vtable's reference_offsets): a new handle
+   to the referenced object, or hgc_null(). */
+hgc_status hgc_load(hgc_heap heap, hgc_value object, uint32_t slot, hgc_value *out);
+/* Stores a boxed value (or hgc_null()) into reference slot `slot`; counts stay right. */
+hgc_status hgc_store(hgc_heap heap, hgc_value object, uint32_t slot, hgc_value value);
+/* 1 in *out_same when both handles refer to the same object. */
+hgc_status hgc_same(hgc_heap heap, hgc_value a, hgc_value b, int *out_same);
+
+/* Pins keep an object alive whatever else holds it (a strong boundary edge, a
+   root); they nest. The returned value carries HGC_FLAG_PINNED. */
+hgc_status hgc_pin(hgc_heap heap, hgc_value value, hgc_value *out_pinned);
+hgc_status hgc_unpin(hgc_heap heap, hgc_value value);
+
+/* A weak boundary edge (HGC_FLAG_WEAK): does not keep the object alive. Weak values
+   need no release. hgc_upgrade gives a new strong handle, or hgc_null() once the
+   object has died. */
+hgc_status hgc_make_weak(hgc_heap heap, hgc_value value, hgc_value *out_weak);
+hgc_status hgc_upgrade(hgc_heap heap, hgc_value weak, hgc_value *out);
+
+/* ---- Collection and statistics ------------------------------------------------ */
+
+#define HGC_COLLECT_MINOR 0u
+#define HGC_COLLECT_FULL  1u
+hgc_status hgc_collect(hgc_heap heap, uint32_t kind);
+
+typedef struct hgc_heap_stats {
+    uint32_t size;             /* set to sizeof(hgc_heap_stats) before the call */
+    uint32_t reserved;
+    uint64_t live_objects, live_bytes;
+    uint64_t allocated_objects, freed_objects;
+    uint64_t minor_collections, full_collections;
+    uint64_t total_pause_ns, max_pause_ns;
+    uint64_t finalizers_run;
+    uint64_t handles;          /* strong handles the C side holds */
+    uint64_t pinned_objects;
+} hgc_heap_stats;
+/* Fills the first stats->size bytes (append-only: older callers get the prefix). */
+hgc_status hgc_heap_statistics(hgc_heap heap, hgc_heap_stats *stats);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,151 @@
+import CHakoGC
+import GcCore
+
+/// The strong handles the C side holds into one heap (JNI-style: one entry per
+/// reference, each owning one count).
+///
+/// A handle is `check << 48 | generation << 32 | (index + 1)`: `check` is a CRC-16
+/// of index and generation, xored with a per-heap salt. CRC-16 detects every
+/// single-bit error, so a corrupted handle is always refused as forged, and a
+/// handle of another heap almost never validates (1 in 65 536). Releasing bumps
+/// the entry's generation, so a second release, or any use after it, is stale.
+/// Generations are 16 bits: after 65 536 reuses of one entry an old handle could
+/// look current again.
+///
+/// Thread rule: used only by the heap's owner thread (the ABI checks it).
+final class HandleTable {
+    private struct Entry {
+        var object: UInt = 0       // 0 while free
+        var generation: UInt16 = 1
+        var pinned = false         // the entry also holds one pin
+    }
+    private var entries: [Entry] = []
+    private var free: [UInt32] = []
+    private(set) var live = 0
+    private let salt: UInt16
+
+    init(salt: UInt16) { self.salt = salt }
+
+    /// CRC-16/CCITT of the 6 bytes (index, generation), xored with the salt.
+    private func check(_ index: UInt32, _ generation: UInt16) -> UInt16 {
+        var crc: UInt16 = 0xFFFF
+        let word = UInt64(index) | UInt64(generation) << 32
+        for byte in 0..<6 {
+            crc ^= UInt16(truncatingIfNeeded: word >> (byte * 8)) << 8
+            for _ in 0..<8 { crc = crc & 0x8000 != 0 ? (crc << 1) ^ 0x1021 : crc << 1 }
+        }
+        return crc ^ salt
+    }
+
+    private func encode(_ index: UInt32, _ generation: UInt16) -> UInt64 {
+        UInt64(check(index, generation)) << 48 | UInt64(generation) << 32 | UInt64(index + 1)
+    }
+
+    enum Lookup { case object(ObjectRef, pinned: Bool), stale, forged }
+
+    /// A new handle owning one count the caller already took on `object`.
+    func adopt(_ object: ObjectRef, pinned: Bool = false) -> UInt64 {
+        let index: UInt32
+        if let reused = free.popLast() {
+            index = reused
+        } else {
+            index = UInt32(entries.count)
+            entries.append(Entry())
+        }
+        entries[Int(index)].object = object.bits
+        entries[Int(index)].pinned = pinned
+        live += 1
+        return encode(index, entries[Int(index)].generation)
+    }
+
+    func lookup(_ handle: UInt64) -> Lookup {
+        let low = UInt32(truncatingIfNeeded: handle)
+        let generation = UInt16(truncatingIfNeeded: handle >> 32)
+        guard low != 0, Int(low - 1) < entries.count,
+              UInt16(truncatingIfNeeded: handle >> 48) == check(low - 1, generation) else { return .forged }
+        let entry = entries[Int(low - 1)]
+        if generation == entry.generation, let object = ObjectRef(bits: entry.object) {
+            return .object(object, pinned: entry.pinned)
+        }
+        // A checksummed handle this entry issued before: released since.
+        return .stale
+    }
+
+    /// Frees the entry (the caller releases the count and any pin it held).
+    func remove(_ handle: UInt64) {
+        let index = Int(UInt32(truncatingIfNeeded: handle) - 1)
+        entries[index].object = 0
+        entries[index].pinned = false
+        entries[index].generation &+= 1
+        if entries[index].generation == 0 { entries[index].generation = 1 }
+        free.append(UInt32(index))
+        live -= 1
+    }
+
+    /// Every live entry (heap teardown).
+    func drain() -> [(ObjectRef, pinned: Bool)] {
+        var out: [(ObjectRef, pinned: Bool)] = []
+        for i in entries.indices {
+            if let object = ObjectRef(bits: entries[i].object) {
+                out.append((object, entries[i].pinned))
+                entries[i].object = 0
+                entries[i].generation &+= 1
+            }
+        }
+        live = 0
+        return out
+    }
+}
+
+/// One heap as the C side sees it.
+final class ForeignHeap: @unchecked Sendable {
+    let heap = Heap()
+    let handles: HandleTable
+    var owner = pthread_self()
+
+    init(salt: UInt16) { handles = HandleTable(salt: salt) }
+}
+
+/// Process-wide table of heap handles (`hgc_heap`), so a destroyed or forged heap
+/// handle is detected instead of dereferenced. Thread-safe.
+enum HeapTable {
+    private struct Slot {
+        var heap: ForeignHeap?
+        var generation: UInt32 = 1
+    }
+    private static let slots = Mutex<[Slot]>([])
+
+    static func insert(_ heap: ForeignHeap) -> UInt64 {
+        slots.withLock { slots in
+            let index: Int
+            if let free = slots.firstIndex(where: { $0.heap == nil }) {
+                index = free
+            } else {
+                index = slots.count
+                slots.append(Slot())
+            }
+            slots[index].heap = heap
+            return UInt64(slots[index].generation) << 32 | UInt64(index + 1)
+        }
+    }
+
+    static func lookup(_ handle: UInt64) -> ForeignHeap? {
+        slots.withLock { slots in
+            let low = Int(UInt32(truncatingIfNeeded: handle))
+            guard low != 0, low - 1 < slots.count,
+                  slots[low - 1].generation == UInt32(truncatingIfNeeded: handle >> 32) else { return nil }
+            return slots[low - 1].heap
+        }
+    }
+
+    static func remove(_ handle: UInt64) {
+        slots.withLock { slots in
+            let index = Int(UInt32(truncatingIfNeeded: handle)) - 1
+            slots[index].heap = nil
+            slots[index].generation &+= 1
+        }
+    }
+}
+
+import Glibc
+import Synchronization

@@ -1,0 +1,328 @@
+import CHakoGC
+import GcCore
+import Glibc
+import Synchronization
+
+// The heap calls of the C ABI. Each one validates the heap handle, the calling
+// thread and every value before touching the heap; a failure is a status (with a
+// message in hgc_last_error) and changes nothing.
+
+/// A checked heap for the calling thread, or the status to return.
+func withHeap(_ handle: hgc_heap, _ call: String, _ body: (ForeignHeap) throws(StatusError) -> hgc_status) -> hgc_status {
+    guard let foreign = HeapTable.lookup(handle) else {
+        return LastError.fail(HGC_ERR_HEAP_DESTROYED, "\(call): heap handle 0x\(String(handle, radix: 16)) is destroyed or was never issued")
+    }
+    guard pthread_equal(foreign.owner, pthread_self()) != 0 else {
+        return LastError.fail(HGC_ERR_WRONG_THREAD, "\(call): the heap belongs to another thread (hgc_heap_transfer moves it)")
+    }
+    do {
+        return try body(foreign)
+    } catch {
+        return error.status
+    }
+}
+
+/// The object behind a strong (or pinned) boxed value, checked.
+func resolve(_ v: hgc_value, in foreign: ForeignHeap, _ call: String, allowPinned: Bool = true)
+    -> Result<(object: ObjectRef, pinned: Bool), StatusError>
+{
+    let tag = UInt32(ValueLayout.tag(v))
+    guard tag == HGC_TAG_BOXED || tag == HGC_TAG_ASYNC else {
+        return .failure(StatusError(status: LastError.fail(
+            tag <= HGC_TAG_VOID ? HGC_ERR_NOT_APPLICABLE : HGC_ERR_BAD_TAG,
+            "\(call): the value is not boxed (tag \(ValueLayout.tag(v)))")))
+    }
+    let flags = v.metadata & ValueLayout.payloadMask
+    guard flags & ~ValueLayout.knownFlags == 0 else {
+        return .failure(StatusError(status: LastError.fail(HGC_ERR_UNKNOWN_FLAGS, "\(call): unknown flag bits 0x\(String(flags, radix: 16))")))
+    }
+    guard flags & HGC_FLAG_WEAK == 0 else {
+        return .failure(StatusError(status: LastError.fail(HGC_ERR_NOT_APPLICABLE, "\(call): a weak value must be upgraded first (hgc_upgrade)")))
+    }
+    switch foreign.handles.lookup(v.box_handle) {
+    case .forged:
+        return .failure(StatusError(status: LastError.fail(HGC_ERR_FORGED_HANDLE, "\(call): box handle 0x\(String(v.box_handle, radix: 16)) was never issued by this heap")))
+    case .stale:
+        return .failure(StatusError(status: LastError.fail(HGC_ERR_STALE_HANDLE, "\(call): box handle 0x\(String(v.box_handle, radix: 16)) was released already")))
+    case .object(let object, let pinned):
+        let typeID = foreign.heap.type(of: object).typeID
+        guard typeID == v.type_id else {
+            return .failure(StatusError(status: LastError.fail(HGC_ERR_WRONG_TYPE, "\(call): type id 0x\(String(v.type_id, radix: 16)) does not match the object's type \(foreign.heap.type(of: object).name)")))
+        }
+        guard pinned == (flags & HGC_FLAG_PINNED != 0) || (allowPinned && !pinned) else {
+            return .failure(StatusError(status: LastError.fail(HGC_ERR_MALFORMED_VALUE, "\(call): the PINNED flag does not match the handle")))
+        }
+        return .success((object, pinned))
+    }
+}
+
+/// A new strong handle value for `object` (one count already taken for it).
+func strongValue(_ object: ObjectRef, in foreign: ForeignHeap, pinned: Bool = false) -> hgc_value {
+    let type = foreign.heap.type(of: object)
+    let handle = foreign.handles.adopt(object, pinned: pinned)
+    let tag: UInt64 = type.typeID == HGC_TYPE_FUTURE ? UInt64(HGC_TAG_ASYNC) << ValueLayout.tagShift : 0
+    let flags: UInt64 = (pinned ? HGC_FLAG_PINNED : 0) | (tag != 0 ? HGC_FLAG_ASYNC : 0)
+    return hgc_value(type_id: type.typeID, box_handle: handle, metadata: tag | flags)
+}
+
+let heapsCreated = Atomic<Int>(0)
+
+func nullValue() -> hgc_value {
+    hgc_value(type_id: HGC_TYPE_NULL, box_handle: 0, metadata: UInt64(HGC_TAG_NULL) << ValueLayout.tagShift)
+}
+
+@_cdecl("hgc_heap_create")
+public func hgc_heap_create(_ out: UnsafeMutablePointer<hgc_heap>?) -> hgc_status {
+    BuiltinTypes.ensureRegistered()
+    guard let out else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_heap_create: out_heap is required") }
+    // Salts differ from heap to heap, so one heap's handles fail another's check.
+    let salt = UInt16(truncatingIfNeeded: heapsCreated.add(1, ordering: .relaxed).newValue &* 0x9E37)
+    out.pointee = HeapTable.insert(ForeignHeap(salt: salt))
+    return HGC_OK
+}
+
+@_cdecl("hgc_heap_destroy")
+public func hgc_heap_destroy(_ handle: hgc_heap) -> hgc_status {
+    withHeap(handle, "hgc_heap_destroy") { (foreign) throws(StatusError) -> hgc_status in
+        HeapTable.remove(handle)
+        for (object, pinned) in foreign.handles.drain() {
+            if pinned { try? foreign.heap.unpin(object) }
+            foreign.heap.release(object)
+        }
+        foreign.heap.collect(.full)
+        return HGC_OK
+    }
+}
+
+@_cdecl("hgc_heap_transfer")
+public func hgc_heap_transfer(_ handle: hgc_heap) -> hgc_status {
+    guard let foreign = HeapTable.lookup(handle) else {
+        return LastError.fail(HGC_ERR_HEAP_DESTROYED, "hgc_heap_transfer: heap handle is destroyed or was never issued")
+    }
+    foreign.owner = pthread_self()
+    foreign.heap.transferOwnership()
+    return HGC_OK
+}
+
+@_cdecl("hgc_alloc")
+public func hgc_alloc(_ handle: hgc_heap, _ typeID: UInt64, _ payloadSize: UInt64, _ out: UnsafeMutablePointer<hgc_value>?) -> hgc_status {
+    withHeap(handle, "hgc_alloc") { (foreign) throws(StatusError) -> hgc_status in
+        guard let out else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_alloc: out is required") }
+        guard let type = TypeRegistry.shared.descriptor(forID: typeID), typeID != HGC_TYPE_NULL,
+              typeID != HGC_TYPE_VOID, typeID != HGC_TYPE_BOOL else {
+            return LastError.fail(HGC_ERR_UNKNOWN_TYPE, "hgc_alloc: no boxable type is registered under id 0x\(String(typeID, radix: 16))")
+        }
+        let bytes = payloadSize == 0 ? type.payloadSize : Int(clamping: payloadSize)
+        guard bytes >= type.payloadSize, bytes <= Int(Int32.max) else {
+            return LastError.fail(HGC_ERR_BAD_SIZE, "hgc_alloc: payload size \(payloadSize) is below \(type.name)'s \(type.payloadSize) bytes or too large")
+        }
+        do {
+            let object = try foreign.heap.allocate(type, payloadBytes: bytes)
+            out.pointee = strongValue(object, in: foreign)
+            return HGC_OK
+        } catch {
+            return LastError.fail(HGC_ERR_OUT_OF_MEMORY, "hgc_alloc: \(error)")
+        }
+    }
+}
+
+@_cdecl("hgc_retain")
+public func hgc_retain(_ handle: hgc_heap, _ value: hgc_value, _ out: UnsafeMutablePointer<hgc_value>?) -> hgc_status {
+    withHeap(handle, "hgc_retain") { (foreign) throws(StatusError) -> hgc_status in
+        guard let out else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_retain: out is required") }
+        switch resolve(value, in: foreign, "hgc_retain") {
+        case .failure(let e): return e.status
+        case .success(let r):
+            foreign.heap.retain(r.object)
+            out.pointee = strongValue(r.object, in: foreign)
+            return HGC_OK
+        }
+    }
+}
+
+@_cdecl("hgc_release")
+public func hgc_release(_ handle: hgc_heap, _ value: hgc_value) -> hgc_status {
+    withHeap(handle, "hgc_release") { (foreign) throws(StatusError) -> hgc_status in
+        switch resolve(value, in: foreign, "hgc_release") {
+        case .failure(let e): return e.status
+        case .success(let r):
+            if r.pinned { return LastError.fail(HGC_ERR_NOT_APPLICABLE, "hgc_release: a pinned value is given back with hgc_unpin") }
+            foreign.handles.remove(value.box_handle)
+            foreign.heap.release(r.object)
+            return HGC_OK
+        }
+    }
+}
+
+@_cdecl("hgc_payload")
+public func hgc_payload(
+    _ handle: hgc_heap, _ value: hgc_value, _ outPayload: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
+    _ outSize: UnsafeMutablePointer<UInt64>?
+) -> hgc_status {
+    withHeap(handle, "hgc_payload") { (foreign) throws(StatusError) -> hgc_status in
+        guard let outPayload else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_payload: out_payload is required") }
+        switch resolve(value, in: foreign, "hgc_payload") {
+        case .failure(let e): return e.status
+        case .success(let r):
+            outPayload.pointee = r.object.payload
+            outSize?.pointee = UInt64(foreign.heap.payloadCapacity(of: r.object))
+            return HGC_OK
+        }
+    }
+}
+
+/// The reference slot `slot` of `object`'s type, or the status to return.
+func slotOffset(_ object: ObjectRef, _ slot: UInt32, in foreign: ForeignHeap, _ call: String) -> Result<Int, StatusError> {
+    let type = foreign.heap.type(of: object)
+    guard Int(slot) < type.referenceOffsets.count else {
+        return .failure(StatusError(status: LastError.fail(HGC_ERR_BAD_SLOT, "\(call): \(type.name) has \(type.referenceOffsets.count) reference slots, not slot \(slot)")))
+    }
+    return .success(type.referenceOffsets[Int(slot)])
+}
+
+@_cdecl("hgc_load")
+public func hgc_load(_ handle: hgc_heap, _ object: hgc_value, _ slot: UInt32, _ out: UnsafeMutablePointer<hgc_value>?) -> hgc_status {
+    withHeap(handle, "hgc_load") { (foreign) throws(StatusError) -> hgc_status in
+        guard let out else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_load: out is required") }
+        let r = try resolve(object, in: foreign, "hgc_load").get()
+        let offset = try slotOffset(r.object, slot, in: foreign, "hgc_load").get()
+        if let target = foreign.heap.loadReference(from: r.object, offset: offset) {
+            foreign.heap.retain(target)
+            out.pointee = strongValue(target, in: foreign)
+        } else {
+            out.pointee = nullValue()
+        }
+        return HGC_OK
+    }
+}
+
+@_cdecl("hgc_store")
+public func hgc_store(_ handle: hgc_heap, _ object: hgc_value, _ slot: UInt32, _ value: hgc_value) -> hgc_status {
+    withHeap(handle, "hgc_store") { (foreign) throws(StatusError) -> hgc_status in
+        let r = try resolve(object, in: foreign, "hgc_store").get()
+        let offset = try slotOffset(r.object, slot, in: foreign, "hgc_store").get()
+        var target: ObjectRef?
+        if UInt32(ValueLayout.tag(value)) == HGC_TAG_NULL {
+            let shape = validate(value)
+            guard shape == HGC_OK else { return shape }
+        } else {
+            let t = try resolve(value, in: foreign, "hgc_store").get()
+            target = t.object
+        }
+        foreign.heap.storeReference(target, into: r.object, offset: offset)
+        return HGC_OK
+    }
+}
+
+@_cdecl("hgc_same")
+public func hgc_same(_ handle: hgc_heap, _ a: hgc_value, _ b: hgc_value, _ out: UnsafeMutablePointer<Int32>?) -> hgc_status {
+    withHeap(handle, "hgc_same") { (foreign) throws(StatusError) -> hgc_status in
+        guard let out else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_same: out_same is required") }
+        let x = try resolve(a, in: foreign, "hgc_same").get()
+        let y = try resolve(b, in: foreign, "hgc_same").get()
+        out.pointee = x.object == y.object ? 1 : 0
+        return HGC_OK
+    }
+}
+
+@_cdecl("hgc_pin")
+public func hgc_pin(_ handle: hgc_heap, _ value: hgc_value, _ out: UnsafeMutablePointer<hgc_value>?) -> hgc_status {
+    withHeap(handle, "hgc_pin") { (foreign) throws(StatusError) -> hgc_status in
+        guard let out else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_pin: out_pinned is required") }
+        let r = try resolve(value, in: foreign, "hgc_pin").get()
+        foreign.heap.retain(r.object)
+        foreign.heap.pin(r.object)
+        out.pointee = strongValue(r.object, in: foreign, pinned: true)
+        return HGC_OK
+    }
+}
+
+@_cdecl("hgc_unpin")
+public func hgc_unpin(_ handle: hgc_heap, _ value: hgc_value) -> hgc_status {
+    withHeap(handle, "hgc_unpin") { (foreign) throws(StatusError) -> hgc_status in
+        let r = try resolve(value, in: foreign, "hgc_unpin").get()
+        guard r.pinned else { return LastError.fail(HGC_ERR_NOT_PINNED, "hgc_unpin: the value is not a pinned value (hgc_pin returns one)") }
+        foreign.handles.remove(value.box_handle)
+        try? foreign.heap.unpin(r.object)
+        foreign.heap.release(r.object)
+        return HGC_OK
+    }
+}
+
+@_cdecl("hgc_make_weak")
+public func hgc_make_weak(_ handle: hgc_heap, _ value: hgc_value, _ out: UnsafeMutablePointer<hgc_value>?) -> hgc_status {
+    withHeap(handle, "hgc_make_weak") { (foreign) throws(StatusError) -> hgc_status in
+        guard let out else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_make_weak: out_weak is required") }
+        let r = try resolve(value, in: foreign, "hgc_make_weak").get()
+        let weak = foreign.heap.makeWeak(r.object)
+        out.pointee = hgc_value(
+            type_id: value.type_id,
+            box_handle: UInt64(weak.generation) << 32 | UInt64(weak.slot + 1),
+            metadata: (value.metadata & ~(ValueLayout.payloadMask)) | HGC_FLAG_WEAK)
+        return HGC_OK
+    }
+}
+
+@_cdecl("hgc_upgrade")
+public func hgc_upgrade(_ handle: hgc_heap, _ weak: hgc_value, _ out: UnsafeMutablePointer<hgc_value>?) -> hgc_status {
+    withHeap(handle, "hgc_upgrade") { (foreign) throws(StatusError) -> hgc_status in
+        guard let out else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_upgrade: out is required") }
+        guard weak.metadata & HGC_FLAG_WEAK != 0, ValueLayout.tag(weak) == 0 || UInt32(ValueLayout.tag(weak)) == HGC_TAG_ASYNC else {
+            return LastError.fail(HGC_ERR_NOT_APPLICABLE, "hgc_upgrade: the value is not a weak boxed value")
+        }
+        let low = UInt32(truncatingIfNeeded: weak.box_handle)
+        guard low != 0 else { return LastError.fail(HGC_ERR_FORGED_HANDLE, "hgc_upgrade: weak handle 0") }
+        let reference = WeakReference(slot: low - 1, generation: UInt32(truncatingIfNeeded: weak.box_handle >> 32))
+        guard let object = foreign.heap.upgrade(reference) else {
+            out.pointee = nullValue()
+            return HGC_OK
+        }
+        guard foreign.heap.type(of: object).typeID == weak.type_id else {
+            foreign.heap.release(object)
+            return LastError.fail(HGC_ERR_WRONG_TYPE, "hgc_upgrade: type id does not match the object")
+        }
+        out.pointee = strongValue(object, in: foreign)
+        return HGC_OK
+    }
+}
+
+@_cdecl("hgc_collect")
+public func hgc_collect(_ handle: hgc_heap, _ kind: UInt32) -> hgc_status {
+    withHeap(handle, "hgc_collect") { (foreign) throws(StatusError) -> hgc_status in
+        guard kind == HGC_COLLECT_MINOR || kind == HGC_COLLECT_FULL else {
+            return LastError.fail(HGC_ERR_NOT_APPLICABLE, "hgc_collect: kind \(kind) is not HGC_COLLECT_MINOR or HGC_COLLECT_FULL")
+        }
+        let event = foreign.heap.collect(kind == HGC_COLLECT_FULL ? .full : .minor)
+        return event == nil
+            ? LastError.fail(HGC_ERR_REENTRANT, "hgc_collect: called while the heap is finalizing; the collection runs when that ends")
+            : HGC_OK
+    }
+}
+
+@_cdecl("hgc_heap_statistics")
+public func hgc_heap_statistics(_ handle: hgc_heap, _ stats: UnsafeMutablePointer<hgc_heap_stats>?) -> hgc_status {
+    withHeap(handle, "hgc_heap_statistics") { (foreign) throws(StatusError) -> hgc_status in
+        guard let stats else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_heap_statistics: stats is required") }
+        let size = Int(stats.pointee.size)
+        guard size >= 8 else { return LastError.fail(HGC_ERR_BAD_SIZE, "hgc_heap_statistics: stats->size \(size) is too small") }
+        let s = foreign.heap.statistics()
+        var full = hgc_heap_stats()
+        full.size = UInt32(min(size, MemoryLayout<hgc_heap_stats>.size))
+        full.live_objects = UInt64(s.liveObjects)
+        full.live_bytes = UInt64(s.liveBytes)
+        full.allocated_objects = UInt64(s.allocatedObjects)
+        full.freed_objects = UInt64(s.freedObjects)
+        full.minor_collections = UInt64(s.minorCollections)
+        full.full_collections = UInt64(s.fullCollections)
+        full.total_pause_ns = s.totalPauseNanos
+        full.max_pause_ns = s.maxPauseNanos
+        full.finalizers_run = UInt64(s.finalizersRun)
+        full.handles = UInt64(foreign.handles.live)
+        full.pinned_objects = UInt64(s.pinnedObjects)
+        let bytes = Int(full.size)
+        withUnsafeBytes(of: &full) {
+            UnsafeMutableRawPointer(stats).copyMemory(from: $0.baseAddress!, byteCount: bytes)
+        }
+        return HGC_OK
+    }
+}
