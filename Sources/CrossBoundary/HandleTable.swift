@@ -19,20 +19,31 @@ final class HandleTable {
         var generation: UInt16 = 1
         var pinned = false         // the entry also holds one pin
     }
-    private var entries: [Entry] = []
-    private var free: [UInt32] = []
-    private(set) var live = 0
+    // Owner thread only (checked by the ABI), so run-time exclusivity checks, which
+    // cost more than the lookup itself, are off for these.
+    @exclusivity(unchecked) private var entries: [Entry] = []
+    @exclusivity(unchecked) private var free: [UInt32] = []
+    @exclusivity(unchecked) private(set) var live = 0
     private let salt: UInt16
 
     init(salt: UInt16) { self.salt = salt }
 
-    /// CRC-16/CCITT of the 6 bytes (index, generation), xored with the salt.
+    /// CRC-16/CCITT (polynomial 0x1021), one table step per byte.
+    private static let crcTable: [UInt16] = (0..<256).map { byte in
+        var crc = UInt16(byte) << 8
+        for _ in 0..<8 { crc = crc & 0x8000 != 0 ? (crc << 1) ^ 0x1021 : crc << 1 }
+        return crc
+    }
+
+    /// CRC-16 of the 6 bytes (index, generation), xored with the salt.
     private func check(_ index: UInt32, _ generation: UInt16) -> UInt16 {
         var crc: UInt16 = 0xFFFF
         let word = UInt64(index) | UInt64(generation) << 32
-        for byte in 0..<6 {
-            crc ^= UInt16(truncatingIfNeeded: word >> (byte * 8)) << 8
-            for _ in 0..<8 { crc = crc & 0x8000 != 0 ? (crc << 1) ^ 0x1021 : crc << 1 }
+        HandleTable.crcTable.withUnsafeBufferPointer { table in
+            for byte in 0..<6 {
+                let b = UInt8(truncatingIfNeeded: word >> (byte * 8))
+                crc = (crc << 8) ^ table[Int(UInt8(truncatingIfNeeded: crc >> 8) ^ b)]
+            }
         }
         return crc ^ salt
     }

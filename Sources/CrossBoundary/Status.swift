@@ -20,6 +20,16 @@ enum StatusText {
         case HGC_ERR_BUFFER_TOO_SMALL: "the output buffer is too small (output truncated)"
         case HGC_ERR_INT_OUT_OF_RANGE: "the integer does not fit in an immediate (60 bits)"
         case HGC_ERR_NOT_APPLICABLE: "the operation does not apply to this kind of value"
+        case HGC_ERR_STALE_HANDLE: "the handle was released already (or its object freed)"
+        case HGC_ERR_FORGED_HANDLE: "the handle was never issued by this heap (forged or corrupted)"
+        case HGC_ERR_WRONG_TYPE: "the type id does not match the handle's object"
+        case HGC_ERR_HEAP_DESTROYED: "the heap handle is destroyed or was never issued"
+        case HGC_ERR_WRONG_THREAD: "the heap belongs to another thread"
+        case HGC_ERR_OUT_OF_MEMORY: "out of memory"
+        case HGC_ERR_BAD_SLOT: "no such reference slot in the object's type"
+        case HGC_ERR_NOT_PINNED: "the value is not a pinned value"
+        case HGC_ERR_BAD_SIZE: "payload size below the type's, or a struct size too small"
+        case HGC_ERR_REENTRANT: "collection requested from a finalizer: deferred until it returns"
         default: "unknown status"
         }
     }

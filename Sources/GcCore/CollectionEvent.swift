@@ -96,5 +96,8 @@ public struct CollectionEvent: Sendable, Equatable, Codable {
     /// Nanoseconds spent in `phase`. Stops the process (index out of range) if
     /// `phaseNanos` has fewer entries than `GcPhase` has cases, e.g. an event decoded
     /// from a log written before a phase was added.
-    public func nanos(_ phase: GcPhase) -> UInt64 { phaseNanos[phase.rawValue] }
+    public func nanos(_ phase: GcPhase) -> UInt64 {
+        // Logs written before a phase existed have shorter arrays.
+        phase.rawValue < phaseNanos.count ? phaseNanos[phase.rawValue] : 0
+    }
 }

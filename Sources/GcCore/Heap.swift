@@ -32,8 +32,10 @@ public enum HeapError: Error, Equatable, CustomStringConvertible {
 /// Thread rule: one thread owns a heap at a time (non-atomic counts, no locks).
 /// The creating thread owns it; `transferOwnership()` hands it to the calling thread
 /// (the previous owner must have stopped using it). Use from another thread is
-/// detected: always for heap-level calls, in debug or `HAKOGC_CHECKED` builds for
-/// allocate/retain/release/stores, and stops the process with a message.
+/// detected: always for the heap-level calls marked "owner-checked" below, in debug
+/// or `HAKOGC_CHECKED` builds for allocate/retain/release/stores, and stops the
+/// process with a message. Calls marked "not checked" must still run on the owner.
+/// Releasing the last reference to the `Heap` collects on the releasing thread.
 ///
 /// This is the raw API over `ObjectRef`s (used by the C ABI and by language
 /// runtimes); Swift code normally uses GcTypes, whose handles cannot dangle.
@@ -205,6 +207,7 @@ public final class Heap {
     }
 
     /// Payload bytes a live object may use (at least what `allocate` was asked for).
+    /// `object` must be live (not checked). Not owner-checked.
     public func payloadCapacity(of object: ObjectRef) -> Int {
         core.allocator.slotBytes(of: object) - ObjectHeader.size
     }

@@ -16,7 +16,10 @@ final class HeapCore {
     @usableFromInline let allocator: SizeClassAllocator
     @usableFromInline let registry = TypeRegistry.shared
     var configuration: HeapConfiguration {
-        didSet { hot.pointee.adopt(configuration) }
+        didSet {
+            configuration.validate()
+            hot.pointee.adopt(configuration)
+        }
     }
 
     /// Minor-collection epoch; an object is young while epoch - birth < 2.
@@ -96,6 +99,7 @@ final class HeapCore {
     var detachedSelf: Unmanaged<HeapCore>?
 
     init(configuration: HeapConfiguration) {
+        configuration.validate()
         self.configuration = configuration
         hot = .allocate(capacity: 1)
         hot.initialize(to: HotState())

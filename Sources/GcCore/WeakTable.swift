@@ -12,7 +12,8 @@ public struct WeakReference: Hashable, Sendable {
     public let generation: UInt32
 
     /// Rebuilds a reference from its two numbers (e.g. decoded from a C handle). A
-    /// forged pair upgrades to nil, never to an object it was not made for.
+    /// stale or out-of-range pair upgrades to nil, never to a freed object; a forged
+    /// pair that matches a slot's current generation upgrades to that slot's target.
     public init(slot: UInt32, generation: UInt32) {
         self.slot = slot
         self.generation = generation

@@ -13,15 +13,21 @@ import GcCore
 ///
 /// Ownership: the log owns its file handle; `close()` (or deinit) flushes it.
 /// Thread rule: attach it to one heap and use it on that heap's owner thread.
+/// Misuse: the heap's observer holds the log unowned, so releasing the log while it is
+/// still attached stops the process at the next collection.
 public final class EventLog {
+    /// The header's `format` value.
     public static let format = "hakogc-events"
+    /// The format version this build writes (and the newest it reads).
     public static let version = 1
 
     private let handle: FileHandle
     private let encoder = JSONEncoder()
     private var buffer = Data()
 
-    /// Creates (truncates) `path` and writes the header.
+    /// Creates (truncates) `path` and writes the header (buffered). The caller owns
+    /// the log. Any thread.
+    /// - Throws: a Foundation error if the file cannot be created or opened.
     public init(path: String, label: String = "") throws {
         guard FileManager.default.createFile(atPath: path, contents: nil) else {
             throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
@@ -36,23 +42,32 @@ public final class EventLog {
 
     deinit { try? close() }
 
-    /// Records every collection of `heap` (replaces its collection observer).
+    /// Records every collection of `heap` (replaces its collection observer). The heap
+    /// does not keep the log alive: keep it until you detach it (set the observer to
+    /// nil). Write errors during collections are ignored. Owner thread of `heap`.
     public func attach(to heap: Heap) {
-        heap.collectionObserver = { [unowned self] event in
+        // Strong: the heap's observer keeps the log alive while it is attached.
+        heap.collectionObserver = { event in
             try? self.append(CollectionRecord(record: "collection", event: event))
         }
     }
 
-    /// Records the heap's statistics now.
+    /// Records the heap's statistics now. Owner thread of `heap` (checked: another
+    /// thread stops the process).
+    /// - Throws: an encoding or file-write error.
     public func snapshot(_ heap: Heap, detailed: Bool = true) throws {
         try append(SnapshotRecord(record: "snapshot", atNanos: MonotonicClock.nanos, statistics: heap.statistics(detailed: detailed)))
     }
 
+    /// Flushes and closes the file. Records appended afterwards are not written.
+    /// - Throws: a file-write or close error.
     public func close() throws {
         try flush()
         try handle.close()
     }
 
+    /// Writes the buffered records (buffering flushes by itself past 64 KiB).
+    /// - Throws: a file-write error.
     public func flush() throws {
         guard !buffer.isEmpty else { return }
         try handle.write(contentsOf: buffer)

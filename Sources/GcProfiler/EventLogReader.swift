@@ -1,22 +1,33 @@
 import Foundation
 import GcCore
 
-/// Reads an event log written by `EventLog`.
+/// Reads an event log written by `EventLog`. A plain value the caller owns; reading
+/// touches no heap, so any thread may do it.
 public struct EventLogContents {
+    /// The header's format version.
     public var version: Int
+    /// The label given to `EventLog.init`.
     public var label: String
+    /// Monotonic clock when the log was created, nanoseconds.
     public var startNanos: UInt64
+    /// Collection records, in file order.
     public var collections: [CollectionEvent] = []
+    /// Snapshot records, in file order.
     public var snapshots: [(atNanos: UInt64, statistics: HeapStatistics)] = []
     /// Lines of unknown record kinds (skipped, counted).
     public var skippedRecords = 0
 }
 
+/// Why an event log could not be read. A plain value.
 public enum EventLogError: Error, CustomStringConvertible {
+    /// The first line is not an `EventLog` header.
     case notAnEventLog(path: String)
+    /// Written by a newer format version than `EventLog.version`.
     case unsupportedVersion(Int)
+    /// A line (1-based, blank lines not counted) that is not a valid record of its kind.
     case malformed(line: Int, reason: String)
 
+    /// A one-line message.
     public var description: String {
         switch self {
         case let .notAnEventLog(path): "\(path) is not a HakoGC event log (no header line)"
@@ -27,6 +38,8 @@ public enum EventLogError: Error, CustomStringConvertible {
 }
 
 extension EventLogContents {
+    /// Reads the whole log at `path`; records of unknown kinds are skipped and counted.
+    /// - Throws: `EventLogError`, or a Foundation error if the file cannot be read.
     public init(path: String) throws {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         let decoder = JSONDecoder()

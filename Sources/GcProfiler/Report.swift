@@ -1,8 +1,10 @@
 import GcCore
 
-/// Nearest-rank percentiles of pause times.
+/// Nearest-rank percentiles of pause times. A plain value (no heap, any thread).
 public struct PauseSummary: Equatable {
+    /// Number of pauses.
     public var count: Int
+    /// Their sum; like the fields below, nanoseconds (0 when there are none).
     public var totalNanos: UInt64
     public var p50: UInt64
     public var p90: UInt64
@@ -10,6 +12,8 @@ public struct PauseSummary: Equatable {
     public var p999: UInt64
     public var max: UInt64
 
+    /// Summarizes `pauses` (nanoseconds, any order). Stops the process if their sum
+    /// overflows `UInt64`.
     public init(_ pauses: [UInt64]) {
         let sorted = pauses.sorted()
         func rank(_ p: Double) -> UInt64 {
@@ -28,6 +32,9 @@ public struct PauseSummary: Equatable {
 
 /// The text report `gcstat report` prints.
 public enum Report {
+    /// Renders `log` as text. Pure (no heap, any thread). Stops the process if an
+    /// event has fewer phase timings than `GcPhase` has cases (see
+    /// `CollectionEvent.nanos`).
     public static func render(_ log: EventLogContents) -> String {
         var out: [String] = []
         out.append("HakoGC event log v\(log.version)\(log.label.isEmpty ? "" : " — \(log.label)")")

@@ -127,11 +127,14 @@ public struct GcArray<Element> {
     /// Moves the elements out in O(1) (same buffer), leaving this array empty; the
     /// caller owns the result.
     public func takeArray() -> [Element] {
-        modifyElements { elements in
-            let taken = elements
-            elements = []
-            return taken
-        }
+        // A move, not a copy: bypasses the copy accounting of modifyElements.
+        let object = anchor.object
+        object.beginExclusiveBorrow()
+        defer { object.endExclusiveBorrow() }
+        storage.pointee.mayBeShared = false
+        let taken = storage.pointee.elements
+        storage.pointee.elements = []
+        return taken
     }
 }
 

@@ -9,8 +9,8 @@ import GcCore
 /// references it has). Thread rule: use and drop copies on the heap's owner thread.
 /// Misuse: do not store a `GcBox` inside a heap object (use `GcRc` fields): the
 /// collector cannot see through it, so a cycle through it is never collected.
-/// Access is checked as for `GcRc` (`with` / `mutate`). The owner thread is checked
-/// only when counts change, in debug and `HAKOGC_CHECKED` builds.
+/// Access is checked as for `GcRc` (`with` / `mutate`). Apart from `downgrade`, the
+/// owner thread is checked only when counts change, in debug and `HAKOGC_CHECKED` builds.
 public struct GcBox<T: GcObject & ~Copyable>: Hashable {
     @usableFromInline let anchor: GcAnchor
 
@@ -74,8 +74,8 @@ extension GcBox where T: Copyable {
 }
 
 /// Boxes any value without references (numbers, Swift strings, structs of them):
-/// `GcBox(GcValue(42))`. Its type is registered acyclic with no trace: a `GcRc`
-/// inside `Value` is released with it but never traced, so cycles through it leak.
+/// `GcBox(GcValue(42))`. Its type is registered acyclic with no trace: heap
+/// references inside `Value` are never traced, so cycles through them are never collected.
 public struct GcValue<Value>: GcObject {
     /// The wrapped value.
     public var value: Value

@@ -63,12 +63,14 @@ public struct GcType<T: GcObject & ~Copyable>: @unchecked Sendable {
     /// The registered descriptor.
     public var descriptor: TypeDescriptor { unmanaged.takeUnretainedValue() }
 
-    /// Wraps a descriptor registered already; an unregistered one stops the process.
-    /// Not checked: the descriptor must describe `T` (payload size, trace, drop);
-    /// otherwise typed access reads the payload as the wrong type.
+    /// Wraps a descriptor registered already for `T` (by a `GcType<T>`). A
+    /// descriptor that is unregistered or was registered for another Swift type
+    /// stops the process with a message.
     @inlinable
     public init(registered descriptor: TypeDescriptor) {
         precondition(descriptor.index != 0, "HakoGC: \(descriptor.name) is not registered")
+        precondition(descriptor.swiftType == ObjectIdentifier(T.self),
+                     "HakoGC: \(descriptor.name) was not registered for \(T.self)")
         unmanaged = Unmanaged.passUnretained(descriptor)
     }
 

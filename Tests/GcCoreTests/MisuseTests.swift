@@ -28,6 +28,14 @@ import GcTestSupport
         }
     }
 
+    @Test func nonsenseConfigurationStops() async {
+        await #expect(processExitsWith: .failure) {
+            var config = HeapConfiguration()
+            config.minorCandidateLimit = 0
+            _ = Heap(configuration: config)
+        }
+    }
+
     @Test func sameNameWithAnotherLayoutIsRefused() throws {
         try TypeRegistry.shared.register(TypeDescriptor(name: "hako.tests/Layout", payloadSize: 8))
         #expect(throws: TypeRegistryError.layoutMismatch(name: "hako.tests/Layout")) {

@@ -42,6 +42,7 @@ private func base<T>(_ a: [T]) -> UnsafeRawPointer? { a.withUnsafeBufferPointer 
         let moved = gc.takeArray()
         #expect(base(moved) == base(swiftArray))
         #expect(gc.isEmpty)
+        #expect(heap.statistics().conversionCopies == 0)  // a move is not a copy
     }
 
     @Test func writeToSharedStorageIsCountedOnce() {
