@@ -1,4 +1,8 @@
-import CJemalloc
+#if HAKOGC_SYSTEM_MALLOC
+import Glibc
+#else
+import CJemalloc  // its module map links jemalloc, which becomes the process malloc
+#endif
 
 // A page: 64 KiB of heap memory, 64 KiB aligned, so `address & ~0xFFFF` of any object
 // header finds its page. Small pages hold slots of one size class; a large page holds
@@ -172,6 +176,3 @@ enum PageMemory {
     }
 }
 
-#if HAKOGC_SYSTEM_MALLOC
-import Glibc
-#endif
