@@ -32,18 +32,28 @@ extension HeapCore {
         for i in 0..<objects.count {
             traceChildren(of: objects[i], .subtract)
         }
+        // Counts held by foreign objects do not make roots (CollectionBridge step 1).
+        for (object, count) in bridge?.bridgedReferences() ?? [] {
+            guard object.bufferIndex >= count else { traceOverReported(object) }
+            object.bufferIndex -= count
+        }
         stats.lap(.subtractInternal, &start, now)
 
+        bridgeMarking = bridge != nil
+        bridge?.markForeignRoots(facade)
         for i in 0..<objects.count {
             let object = objects[i]
-            guard object.bufferIndex > 0, !object.has(ObjectHeader.marked) else { continue }
-            object.set(ObjectHeader.marked)
-            workStack.push(object)
+            if object.bufferIndex > 0 && !object.has(ObjectHeader.marked) {
+                object.set(ObjectHeader.marked)
+                workStack.push(object)
+            }
             while let live = workStack.pop() {
                 stats.visited += 1
                 traceChildren(of: live, .mark)
+                bridge?.heapObjectMarked(live, facade)
             }
         }
+        bridgeMarking = false
         let garbage = RefStack()
         for i in 0..<objects.count {
             let object = objects[i]
@@ -55,6 +65,7 @@ extension HeapCore {
                 garbage.push(object)
             }
         }
+        bridge?.markingFinished(facade)
         stats.lap(.markLive, &start, now)
 
         reclaim(garbage, &stats)

@@ -316,6 +316,26 @@ public final class Heap {
         set { core.observer = newValue }
     }
 
+    /// Another collector that takes part in full collections, to find cycles that
+    /// run through both heaps (see `CollectionBridge`). Nil for none. Owner thread.
+    public var collectionBridge: CollectionBridge? {
+        get { core.bridge }
+        set {
+            core.ownership.check("collectionBridge")
+            core.bridge = newValue
+        }
+    }
+
+    /// During a full collection's marking with a bridge: `object` is reachable from
+    /// the foreign side. Outside it, or for another heap's object, stops the process.
+    public func bridgeMark(_ object: ObjectRef) {
+        core.ownership.check("bridgeMark")
+        core.bridgeMark(object)
+    }
+
+    /// Whether a bridged full collection is marking now (when `bridgeMark` is allowed).
+    public var isBridgeMarking: Bool { core.bridgeMarking }
+
     /// Counters now; `detailed` adds per-type figures (walks the heap). Owner-checked
     /// in every build.
     public func statistics(detailed: Bool = false) -> HeapStatistics {

@@ -91,6 +91,9 @@ final class HeapCore {
     @usableFromInline var ownership = ThreadOwnership()
     var observer: ((CollectionEvent) -> Void)?
     var context: AnyObject?
+    /// Another collector taking part in full collections (CollectionBridge.swift).
+    var bridge: CollectionBridge?
+    var bridgeMarking = false
     /// The user's `Heap`, while it exists (finalizers receive it). Not `weak`: a weak
     /// reference gives the `Heap` a side table and makes every retain of it slow;
     /// `Heap.deinit` clears this instead.
