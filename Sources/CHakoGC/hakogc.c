@@ -1,9 +1,4 @@
 /* The C side of the ABI. The value helpers are inline in the header; this file
-   keeps the header compiled once so that it stays valid C. */
+   keeps the header compiled once so that it stays valid C. (hgc_visitor is opaque:
+   the library passes its own state behind it.) */
 #include "hakogc.h"
-
-/* A visitor handed to vtable trace callbacks (the heap side arrives with boxed
-   values); declared here so the opaque type has a definition in the library. */
-struct hgc_visitor {
-    void *state;
-};

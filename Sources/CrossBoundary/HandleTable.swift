@@ -18,6 +18,8 @@ final class HandleTable {
         var object: UInt = 0       // 0 while free
         var generation: UInt16 = 1
         var pinned = false         // the entry also holds one pin
+        var bridged = false        // a pin owned by a foreign object (not a root)
+        var reached = false        // reported by the foreign side in this collection
     }
     // Owner thread only (checked by the ABI), so run-time exclusivity checks, which
     // cost more than the lookup itself, are off for these.
@@ -55,7 +57,7 @@ final class HandleTable {
     enum Lookup { case object(ObjectRef, pinned: Bool), stale, forged }
 
     /// A new handle owning one count the caller already took on `object`.
-    func adopt(_ object: ObjectRef, pinned: Bool = false) -> UInt64 {
+    func adopt(_ object: ObjectRef, pinned: Bool = false, bridged: Bool = false) -> UInt64 {
         let index: UInt32
         if let reused = free.popLast() {
             index = reused
@@ -65,6 +67,8 @@ final class HandleTable {
         }
         entries[Int(index)].object = object.bits
         entries[Int(index)].pinned = pinned
+        entries[Int(index)].bridged = bridged
+        entries[Int(index)].reached = false
         live += 1
         return encode(index, entries[Int(index)].generation)
     }
@@ -82,11 +86,47 @@ final class HandleTable {
         return .stale
     }
 
+    /// Whether `handle` (valid) is a bridged pin; marks it reached if so.
+    func reach(_ handle: UInt64) -> Bool {
+        let index = Int(UInt32(truncatingIfNeeded: handle) - 1)
+        guard entries[index].bridged else { return false }
+        entries[index].reached = true
+        return true
+    }
+
+    /// The objects of every bridged pin (each holds a count and a pin on it), with
+    /// the `reached` marks cleared for a new collection.
+    func bridgedObjects() -> [ObjectRef] {
+        var out: [ObjectRef] = []
+        for i in entries.indices where entries[i].bridged {
+            entries[i].reached = false
+            if let o = ObjectRef(bits: entries[i].object) { out.append(o) }
+        }
+        return out
+    }
+
+    /// Removes the bridged pins nobody reached; returns their objects.
+    func removeUnreachedBridged() -> [ObjectRef] {
+        var out: [ObjectRef] = []
+        for i in entries.indices where entries[i].bridged && !entries[i].reached {
+            if let o = ObjectRef(bits: entries[i].object) { out.append(o) }
+            entries[i].object = 0
+            entries[i].pinned = false
+            entries[i].bridged = false
+            entries[i].generation &+= 1
+            if entries[i].generation == 0 { entries[i].generation = 1 }
+            free.append(UInt32(i))
+            live -= 1
+        }
+        return out
+    }
+
     /// Frees the entry (the caller releases the count and any pin it held).
     func remove(_ handle: UInt64) {
         let index = Int(UInt32(truncatingIfNeeded: handle) - 1)
         entries[index].object = 0
         entries[index].pinned = false
+        entries[index].bridged = false
         entries[index].generation &+= 1
         if entries[index].generation == 0 { entries[index].generation = 1 }
         free.append(UInt32(index))
@@ -113,6 +153,8 @@ final class ForeignHeap: @unchecked Sendable {
     let heap = Heap()
     let handles: HandleTable
     var owner = pthread_self()
+    /// The foreign collector taking part in full collections, if any.
+    var bridge: ForeignBridge?
 
     init(salt: UInt16) { handles = HandleTable(salt: salt) }
 }

@@ -57,9 +57,9 @@ func resolve(_ v: hgc_value, in foreign: ForeignHeap, _ call: String, allowPinne
 }
 
 /// A new strong handle value for `object` (one count already taken for it).
-func strongValue(_ object: ObjectRef, in foreign: ForeignHeap, pinned: Bool = false) -> hgc_value {
+func strongValue(_ object: ObjectRef, in foreign: ForeignHeap, pinned: Bool = false, bridged: Bool = false) -> hgc_value {
     let type = foreign.heap.type(of: object)
-    let handle = foreign.handles.adopt(object, pinned: pinned)
+    let handle = foreign.handles.adopt(object, pinned: pinned, bridged: bridged)
     let tag: UInt64 = type.typeID == HGC_TYPE_FUTURE ? UInt64(HGC_TAG_ASYNC) << ValueLayout.tagShift : 0
     let flags: UInt64 = (pinned ? HGC_FLAG_PINNED : 0) | (tag != 0 ? HGC_FLAG_ASYNC : 0)
     return hgc_value(type_id: type.typeID, box_handle: handle, metadata: tag | flags)
@@ -85,6 +85,8 @@ public func hgc_heap_create(_ out: UnsafeMutablePointer<hgc_heap>?) -> hgc_statu
 public func hgc_heap_destroy(_ handle: hgc_heap) -> hgc_status {
     withHeap(handle, "hgc_heap_destroy") { (foreign) throws(StatusError) -> hgc_status in
         HeapTable.remove(handle)
+        foreign.heap.collectionBridge = nil
+        foreign.bridge = nil
         for (object, pinned) in foreign.handles.drain() {
             if pinned { try? foreign.heap.unpin(object) }
             foreign.heap.release(object)
@@ -293,9 +295,11 @@ public func hgc_collect(_ handle: hgc_heap, _ kind: UInt32) -> hgc_status {
             return LastError.fail(HGC_ERR_NOT_APPLICABLE, "hgc_collect: kind \(kind) is not HGC_COLLECT_MINOR or HGC_COLLECT_FULL")
         }
         let event = foreign.heap.collect(kind == HGC_COLLECT_FULL ? .full : .minor)
-        return event == nil
-            ? LastError.fail(HGC_ERR_REENTRANT, "hgc_collect: called while the heap is finalizing; the collection runs when that ends")
-            : HGC_OK
+        guard let event else {
+            return LastError.fail(HGC_ERR_REENTRANT, "hgc_collect: called while the heap is finalizing; the collection runs when that ends")
+        }
+        _ = event
+        return HGC_OK
     }
 }
 

@@ -15,9 +15,13 @@
 /// 4. `markingFinished(_:)` — marking is complete and the garbage is known but not
 ///    yet freed: drop the counts of step 1 that belong to foreign objects now dead.
 ///
-/// Afterwards the heap frees its garbage (finalizers first); the foreign side frees
-/// what it did not mark. A cycle heap → foreign → heap that neither side's roots
-/// reach is freed on both sides; one that either side's roots reach survives.
+/// 5. `collectionFinished(_:)` — the heap has freed its garbage (finalizers first):
+///    the foreign side frees what it did not mark. It may release and allocate;
+///    collections it asks for are deferred.
+///
+/// Every full collection runs these steps, automatic ones included. A cycle
+/// heap → foreign → heap that neither side's roots reach is freed on both sides;
+/// one that either side's roots reach survives.
 ///
 /// Ownership: the heap holds its bridge strongly. Misuse: `bridgeMark` outside
 /// steps 2–3 stops the process with a message.
@@ -26,6 +30,7 @@ public protocol CollectionBridge: AnyObject {
     func markForeignRoots(_ heap: Heap)
     func heapObjectMarked(_ object: ObjectRef, _ heap: Heap)
     func markingFinished(_ heap: Heap)
+    func collectionFinished(_ heap: Heap)
 }
 
 extension HeapCore {

@@ -53,6 +53,11 @@ extension HeapCore {
         case .full:
             fullCollection(&stats)
             fullCollections += 1
+            if let bridge {
+                finalizerDepth += 1  // user code: collections it asks for are deferred
+                bridge.collectionFinished(facade)
+                finalizerDepth -= 1
+            }
             advanceEpochIfDue(force: true)
         }
         hot.pointee.allocatedBytesAtCollection = allocatedBytes

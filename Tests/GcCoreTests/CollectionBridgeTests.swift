@@ -41,6 +41,11 @@ final class ModelForeignHeap: CollectionBridge {
             // A dead foreign object drops its pins (counts) on heap objects.
             for pin in objects[i].pins { try! heap.unpin(pin) }
             objects[i].pins = []
+        }
+    }
+
+    func collectionFinished(_ heap: Heap) {
+        for i in objects.indices where objects[i].alive && !objects[i].marked {
             objects[i].alive = false
             swept.append(i)
         }

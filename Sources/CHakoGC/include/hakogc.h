@@ -12,9 +12,10 @@
  * This header grows append-only: structs passed in carry their own size, new
  * functions and status codes are added at the end. See docs/abi.md.
  *
- * Version 0x0101: values, tags and flags, the process-wide type registry, heaps,
+ * Version 0x0102: values, tags and flags, the process-wide type registry, heaps,
  * boxed values with checked handles, reference fields, pins, weak boundary edges,
- * collection and statistics. The cross-heap bridge arrives in a later minor version.
+ * collection and statistics, and the bridge that collects cycles running through
+ * another collector's heap.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -24,7 +25,7 @@ extern "C" {
 #endif
 
 /* ABI version: major << 16 | minor. */
-#define HGC_ABI_VERSION 0x00000101u
+#define HGC_ABI_VERSION 0x00000102u
 
 /* ---- The value: three 64-bit words, passed by value ------------------------- */
 
@@ -264,6 +265,40 @@ typedef struct hgc_heap_stats {
 } hgc_heap_stats;
 /* Fills the first stats->size bytes (append-only: older callers get the prefix). */
 hgc_status hgc_heap_statistics(hgc_heap heap, hgc_heap_stats *stats);
+
+/* ---- Collecting cycles across two collectors (the bridge) ---------------------
+ * A foreign collector registers callbacks; HakoGC's full collections then mark
+ * both heaps in one pass (docs/abi.md, "The bridge"):
+ *  - a foreign object that holds a HakoGC value holds it by a *bridged pin*
+ *    (hgc_pin_bridged): strong, but not a root of HakoGC's own;
+ *  - a HakoGC object's vtable trace reports the foreign objects it holds with
+ *    hgc_visit_foreign;
+ *  - during marking the foreign side marks from its roots (mark_roots) and from
+ *    every foreign object HakoGC reports live (mark_foreign), and for every foreign
+ *    object it marks calls hgc_bridge_reach on each bridged pin that object holds;
+ *  - bridged pins not reached belong to dead foreign objects: the collection
+ *    releases them (their handles become stale); then HakoGC frees its garbage and
+ *    calls sweep, where the foreign side frees what it did not mark. */
+
+typedef struct hgc_bridge {
+    uint32_t size;      /* sizeof(hgc_bridge) */
+    uint32_t reserved;  /* 0 */
+    void (*mark_roots)(hgc_heap heap, void *context);
+    void (*mark_foreign)(hgc_heap heap, uint64_t foreign_ref, void *context);
+    void (*sweep)(hgc_heap heap, void *context);
+    void *context;
+} hgc_bridge;
+
+/* Registers (copies) the bridge; NULL unregisters. */
+hgc_status hgc_bridge_register(hgc_heap heap, const hgc_bridge *bridge);
+/* A pinned value owned by a foreign object (released by hgc_unpin, or by a joint
+   collection that finds its foreign owner dead). */
+hgc_status hgc_pin_bridged(hgc_heap heap, hgc_value value, hgc_value *out_pinned);
+/* During mark_roots / mark_foreign only: a marked foreign object holds this bridged
+   pin. Elsewhere: HGC_ERR_NOT_APPLICABLE. */
+hgc_status hgc_bridge_reach(hgc_heap heap, hgc_value pinned);
+/* From a vtable trace: the object holds foreign object foreign_ref. */
+void hgc_visit_foreign(hgc_visitor *visitor, uint64_t foreign_ref);
 
 #ifdef __cplusplus
 }

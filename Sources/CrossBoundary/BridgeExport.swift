@@ -1,0 +1,107 @@
+import CHakoGC
+import GcCore
+
+/// The C bridge of one heap: adapts `hgc_bridge` callbacks to GcCore's
+/// `CollectionBridge` (see the protocol there for the order of calls).
+final class ForeignBridge: CollectionBridge {
+    let callbacks: hgc_bridge
+    let heapHandle: hgc_heap
+    unowned let foreign: ForeignHeap
+
+    init(_ callbacks: hgc_bridge, heapHandle: hgc_heap, foreign: ForeignHeap) {
+        self.callbacks = callbacks
+        self.heapHandle = heapHandle
+        self.foreign = foreign
+    }
+
+    func bridgedReferences() -> [(object: ObjectRef, count: Int)] {
+        // Each bridged pin holds its handle's count and one pin count.
+        foreign.handles.bridgedObjects().map { (object: $0, count: 2) }
+    }
+
+    func markForeignRoots(_ heap: Heap) {
+        callbacks.mark_roots?(heapHandle, callbacks.context)
+    }
+
+    func heapObjectMarked(_ object: ObjectRef, _ heap: Heap) {
+        guard let table = heap.type(of: object).userData as? ForeignVTable,
+              let trace = table.table.trace else { return }
+        var visitor = ForeignVisitor(bridge: self)
+        withUnsafeMutablePointer(to: &visitor) { pointer in
+            trace(object.payload, OpaquePointer(pointer), table.table.context)
+        }
+    }
+
+    func markingFinished(_ heap: Heap) {
+        // Bridged pins no marked foreign object reported belong to dead objects.
+        for object in foreign.handles.removeUnreachedBridged() {
+            try? heap.unpin(object)
+            heap.release(object)
+        }
+    }
+
+    func collectionFinished(_ heap: Heap) {
+        callbacks.sweep?(heapHandle, callbacks.context)
+    }
+
+    func foreignReference(_ ref: UInt64) {
+        callbacks.mark_foreign?(heapHandle, ref, callbacks.context)
+    }
+}
+
+/// What an `hgc_visitor *` points at while a vtable trace runs.
+struct ForeignVisitor {
+    unowned let bridge: ForeignBridge
+}
+
+/// `hgc_visit_foreign`: a vtable trace reports a foreign object its payload holds.
+@_cdecl("hgc_visit_foreign")
+public func hgc_visit_foreign(_ visitor: OpaquePointer?, _ foreignRef: UInt64) {
+    guard let visitor else { return }
+    UnsafeMutablePointer<ForeignVisitor>(visitor).pointee.bridge.foreignReference(foreignRef)
+}
+
+@_cdecl("hgc_bridge_register")
+public func hgc_bridge_register(_ handle: hgc_heap, _ bridge: UnsafePointer<hgc_bridge>?) -> hgc_status {
+    withHeap(handle, "hgc_bridge_register") { (foreign) throws(StatusError) -> hgc_status in
+        guard let bridge else {
+            foreign.heap.collectionBridge = nil
+            foreign.bridge = nil
+            return HGC_OK
+        }
+        guard Int(bridge.pointee.size) >= MemoryLayout<hgc_bridge>.size, bridge.pointee.reserved == 0 else {
+            return LastError.fail(HGC_ERR_BAD_VTABLE, "hgc_bridge_register: bridge size \(bridge.pointee.size) is too small or reserved is set")
+        }
+        let adapter = ForeignBridge(bridge.pointee, heapHandle: handle, foreign: foreign)
+        foreign.bridge = adapter
+        foreign.heap.collectionBridge = adapter
+        return HGC_OK
+    }
+}
+
+@_cdecl("hgc_pin_bridged")
+public func hgc_pin_bridged(_ handle: hgc_heap, _ value: hgc_value, _ out: UnsafeMutablePointer<hgc_value>?) -> hgc_status {
+    withHeap(handle, "hgc_pin_bridged") { (foreign) throws(StatusError) -> hgc_status in
+        guard let out else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_pin_bridged: out_pinned is required") }
+        let r = try resolve(value, in: foreign, "hgc_pin_bridged").get()
+        foreign.heap.retain(r.object)
+        foreign.heap.pin(r.object)
+        out.pointee = strongValue(r.object, in: foreign, pinned: true, bridged: true)
+        return HGC_OK
+    }
+}
+
+@_cdecl("hgc_bridge_reach")
+public func hgc_bridge_reach(_ handle: hgc_heap, _ pinned: hgc_value) -> hgc_status {
+    withHeap(handle, "hgc_bridge_reach") { (foreign) throws(StatusError) -> hgc_status in
+        guard foreign.heap.isBridgeMarking else {
+            return LastError.fail(HGC_ERR_NOT_APPLICABLE, "hgc_bridge_reach: only during a joint collection's marking (mark_roots / mark_foreign)")
+        }
+        let r = try resolve(pinned, in: foreign, "hgc_bridge_reach").get()
+        guard foreign.handles.reach(pinned.box_handle) else {
+            return LastError.fail(HGC_ERR_NOT_PINNED, "hgc_bridge_reach: the value is not a bridged pin (hgc_pin_bridged)")
+        }
+        foreign.heap.bridgeMark(r.object)
+        return HGC_OK
+    }
+}

@@ -1,0 +1,163 @@
+/* A foreign runtime with its own small mark-sweep heap, bridged to HakoGC: cycles
+   HakoGC -> foreign -> HakoGC are collected on both sides when no root of either
+   side reaches them, and kept when one does. */
+#include <hakogc.h>
+#include <stdio.h>
+#include <string.h>
+
+static int passed = 0, failed = 0;
+#define CHECK(cond) do { if (cond) passed++; else { failed++; \
+    fprintf(stderr, "FAIL %s:%d: %s (last error: %s)\n", __FILE__, __LINE__, #cond, hgc_last_error()); } } while (0)
+
+/* ---- the foreign heap ---- */
+enum { MAX_OBJECTS = 64 };
+typedef struct {
+    int alive, marked;
+    int refs[4], nrefs;          /* foreign -> foreign */
+    hgc_value pins[4]; int npins; /* foreign -> HakoGC (bridged pins) */
+} fobject;
+static fobject fheap[MAX_OBJECTS];
+static int nobjects, froots[8], nroots, fswept;
+static hgc_heap heap;
+
+static int fnew(void) { memset(&fheap[nobjects], 0, sizeof(fobject)); fheap[nobjects].alive = 1; return nobjects++; }
+
+static void fmark(int i) {
+    if (!fheap[i].alive || fheap[i].marked) return;
+    fheap[i].marked = 1;
+    for (int p = 0; p < fheap[i].npins; p++) CHECK(hgc_bridge_reach(heap, fheap[i].pins[p]) == HGC_OK);
+    for (int r = 0; r < fheap[i].nrefs; r++) fmark(fheap[i].refs[r]);
+}
+static void mark_roots(hgc_heap h, void *ctx) {
+    (void)h; (void)ctx;
+    for (int i = 0; i < nobjects; i++) fheap[i].marked = 0;
+    for (int r = 0; r < nroots; r++) fmark(froots[r]);
+}
+static void mark_foreign(hgc_heap h, uint64_t ref, void *ctx) { (void)h; (void)ctx; fmark((int)ref); }
+static void sweep(hgc_heap h, void *ctx) {
+    (void)h; (void)ctx;
+    for (int i = 0; i < nobjects; i++)
+        if (fheap[i].alive && !fheap[i].marked) { fheap[i].alive = 0; fheap[i].npins = 0; fswept++; }
+}
+
+/* ---- the HakoGC side: holders that may hold one HakoGC ref and one foreign object ---- */
+typedef struct { uint64_t next; int64_t foreign; int64_t id; } holder;
+static int finalized[32];
+static void holder_trace(void *payload, hgc_visitor *v, void *ctx) {
+    (void)ctx;
+    holder *h = payload;
+    if (h->foreign >= 0) hgc_visit_foreign(v, (uint64_t)h->foreign);
+}
+static void holder_finalize(void *payload, void *ctx) { (void)ctx; finalized[((holder *)payload)->id]++; }
+
+static uint64_t holder_type;
+static hgc_value new_holder(int64_t id, int64_t foreign) {
+    hgc_value v;
+    CHECK(hgc_alloc(heap, holder_type, 0, &v) == HGC_OK);
+    void *p;
+    CHECK(hgc_payload(heap, v, &p, NULL) == HGC_OK);
+    ((holder *)p)->id = id;
+    ((holder *)p)->foreign = foreign;
+    return v;
+}
+/* Foreign object f holds HakoGC value v (bridged pin). */
+static void foreign_holds(int f, hgc_value v) {
+    hgc_value pinned;
+    CHECK(hgc_pin_bridged(heap, v, &pinned) == HGC_OK);
+    fheap[f].pins[fheap[f].npins++] = pinned;
+}
+
+static void reset(void) { memset(finalized, 0, sizeof finalized); nobjects = nroots = fswept = 0; }
+
+int main(void) {
+    static const uint32_t slots[] = {0};
+    hgc_vtable vt;
+    memset(&vt, 0, sizeof vt);
+    vt.size = sizeof vt;
+    vt.payload_size = sizeof(holder);
+    vt.reference_offsets = slots;
+    vt.reference_count = 1;
+    vt.trace = holder_trace;
+    vt.finalize = holder_finalize;
+    CHECK(hgc_register_type("demo.c/Holder", &vt, &holder_type) == HGC_OK);
+    CHECK(hgc_heap_create(&heap) == HGC_OK);
+    hgc_bridge bridge = {sizeof bridge, 0, mark_roots, mark_foreign, sweep, NULL};
+    CHECK(hgc_bridge_register(heap, &bridge) == HGC_OK);
+
+    /* 1. H -> F -> H, no roots anywhere: freed on both sides. */
+    reset();
+    int f = fnew();
+    hgc_value h = new_holder(1, f);
+    foreign_holds(f, h);
+    hgc_value pin = fheap[f].pins[0];
+    CHECK(hgc_release(heap, h) == HGC_OK);
+    CHECK(hgc_collect(heap, HGC_COLLECT_MINOR) == HGC_OK);
+    CHECK(finalized[1] == 0);                 /* a minor collection does not cross heaps */
+    CHECK(hgc_collect(heap, HGC_COLLECT_FULL) == HGC_OK);
+    CHECK(finalized[1] == 1 && fswept == 1 && !fheap[f].alive);
+    CHECK(hgc_unpin(heap, pin) == HGC_ERR_STALE_HANDLE); /* released by the collection */
+
+    /* 2. The same cycle reachable from a foreign root survives, until the root goes. */
+    reset();
+    f = fnew();
+    h = new_holder(2, f);
+    foreign_holds(f, h);
+    CHECK(hgc_release(heap, h) == HGC_OK);
+    froots[nroots++] = f;
+    CHECK(hgc_collect(heap, HGC_COLLECT_FULL) == HGC_OK);
+    CHECK(finalized[2] == 0 && fswept == 0);
+    nroots = 0;
+    CHECK(hgc_collect(heap, HGC_COLLECT_FULL) == HGC_OK);
+    CHECK(finalized[2] == 1 && fswept == 1);
+
+    /* 3. The same cycle reachable from a HakoGC handle survives; the foreign object
+          stays alive because the live holder reports it. */
+    reset();
+    f = fnew();
+    h = new_holder(3, f);
+    foreign_holds(f, h);
+    CHECK(hgc_collect(heap, HGC_COLLECT_FULL) == HGC_OK);
+    CHECK(finalized[3] == 0 && fswept == 0 && fheap[f].alive);
+    CHECK(hgc_release(heap, h) == HGC_OK);
+    CHECK(hgc_collect(heap, HGC_COLLECT_FULL) == HGC_OK);
+    CHECK(finalized[3] == 1 && fswept == 1);
+
+    /* 4. H1 -> F1 -> H2 -> F2 -> F1 (and H2 -> H3 by a slot), beside a live pair. */
+    reset();
+    int f1 = fnew(), f2 = fnew(), fl = fnew();
+    hgc_value h1 = new_holder(4, f1), h2 = new_holder(5, f2), h3 = new_holder(6, -1), hl = new_holder(7, fl);
+    foreign_holds(f1, h2);
+    foreign_holds(f1, h1);
+    fheap[f2].refs[fheap[f2].nrefs++] = f1;
+    foreign_holds(fl, hl);
+    CHECK(hgc_store(heap, h2, 0, h3) == HGC_OK);
+    CHECK(hgc_release(heap, h1) == HGC_OK);
+    CHECK(hgc_release(heap, h2) == HGC_OK);
+    CHECK(hgc_release(heap, h3) == HGC_OK);
+    froots[nroots++] = fl;                    /* the pair hl <-> fl is live from the foreign root */
+    CHECK(hgc_collect(heap, HGC_COLLECT_FULL) == HGC_OK);
+    CHECK(finalized[4] == 1 && finalized[5] == 1 && finalized[6] == 1 && finalized[7] == 0);
+    CHECK(fswept == 2 && !fheap[f1].alive && !fheap[f2].alive && fheap[fl].alive);
+    CHECK(hgc_release(heap, hl) == HGC_OK);
+
+    /* misuse */
+    CHECK(hgc_bridge_reach(heap, fheap[fl].pins[0]) == HGC_ERR_NOT_APPLICABLE); /* outside marking */
+    hgc_bridge small = bridge;
+    small.size = 4;
+    CHECK(hgc_bridge_register(heap, &small) == HGC_ERR_BAD_VTABLE);
+
+    hgc_heap_stats stats;
+    memset(&stats, 0, sizeof stats);
+    stats.size = sizeof stats;
+    CHECK(hgc_heap_statistics(heap, &stats) == HGC_OK);
+    CHECK(stats.live_objects == 1 && stats.handles == 1); /* hl, pinned by the live fl */
+    nroots = 0;
+    CHECK(hgc_collect(heap, HGC_COLLECT_FULL) == HGC_OK);
+    CHECK(finalized[7] == 1);
+    CHECK(hgc_heap_statistics(heap, &stats) == HGC_OK);
+    CHECK(stats.live_objects == 0 && stats.handles == 0 && stats.pinned_objects == 0);
+    CHECK(hgc_heap_destroy(heap) == HGC_OK);
+
+    printf("abi_bridge_test: %d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
