@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages HakoGC needs when they are missing.
+# Installs the Debian packages HakoGC needs when they are missing (the tests add
+# python3-dev for the CPython bridge test).
 # Usage: scripts/install-deps.sh [extra-package ...]
 set -euo pipefail
 packages=(libjemalloc-dev libunwind-dev pkg-config "$@")

@@ -9,4 +9,5 @@ scripts/install-deps.sh
 swift build --build-tests
 swift test --skip-build --skip StressTests
 scripts/test-c-abi.sh
+scripts/test-cpython.sh
 swift test -c release -Xswiftc -enable-testing --filter StressTests

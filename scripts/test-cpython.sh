@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds the hakopy extension (Debian's python3 and python3-dev) against the
+# installed C ABI and runs the Python <-> HakoGC cycle tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh python3-dev
+py=/usr/bin/python3
+prefix="$(pwd)/.build/c-abi-prefix"
+[ -f "$prefix/lib/pkgconfig/hakogc.pc" ] || scripts/install-lib.sh "$prefix" >/dev/null
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+out="$(pwd)/.build/cpython"
+mkdir -p "$out"
+suffix="$($py -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')"
+include="$($py -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
+cc -std=c11 -O1 -Wall -Wextra -Werror -Wno-missing-field-initializers -shared -fPIC -I"$include" \
+  Tests/python/hakopy.c -o "$out/hakopy$suffix" $(pkg-config --cflags --libs hakogc)
+# jemalloc (which libHakoGC links) uses initial-exec TLS: it cannot be dlopen-ed
+# into a running interpreter, so it is loaded at start-up.
+jemalloc="$(pkg-config --variable=libdir jemalloc)/libjemalloc.so.2"
+LD_PRELOAD="$jemalloc" PYTHONPATH="$out" $py Tests/python/test_cycles.py
