@@ -25,6 +25,21 @@ static void node_finalize(void *payload, void *context) {
     if (n->id == NODES + 1) reentrant_status = hgc_collect(current_heap, HGC_COLLECT_FULL);
 }
 
+static size_t node_to_string(const void *payload, char *buffer, size_t capacity, void *context) {
+    (void)context;
+    char text[64];
+    int n = snprintf(text, sizeof text, "node %lld", (long long)((const node_payload *)payload)->id);
+    if (buffer && capacity > 0) snprintf(buffer, capacity, "%s", text);
+    return (size_t)n;
+}
+
+static hgc_status node_cast(hgc_value value, uint64_t target, hgc_value *out, void *context) {
+    (void)value; (void)context;
+    if (target != HGC_TYPE_INTEGER) return HGC_ERR_NOT_APPLICABLE;
+    *out = hgc_int_unchecked(7);
+    return HGC_OK;
+}
+
 static uint64_t register_node(void) {
     static const uint32_t offsets[] = {0, 8};
     hgc_vtable vt;
@@ -34,6 +49,8 @@ static uint64_t register_node(void) {
     vt.reference_offsets = offsets;
     vt.reference_count = 2;
     vt.finalize = node_finalize;
+    vt.to_string = node_to_string;
+    vt.cast = node_cast;
     vt.context = finalized;
     uint64_t id = 0;
     CHECK(hgc_register_type("demo.c/Node", &vt, &id) == HGC_OK);
@@ -96,6 +113,7 @@ static void test_misuse(uint64_t type) {
     current_heap = heap;
     memset(finalized, 0, sizeof finalized);
     hgc_value a = new_node(heap, type, 1), b = new_node(heap, type, 2), copy;
+    int same = 0;
 
     /* double release, use after release */
     CHECK(hgc_retain(heap, a, &copy) == HGC_OK);
@@ -156,6 +174,24 @@ static void test_misuse(uint64_t type) {
     CHECK(hgc_release(heap, r) == HGC_OK);
     CHECK(reentrant_status == HGC_ERR_REENTRANT);
 
+    /* to_string and cast through the vtable */
+    char text[32];
+    size_t length = 0;
+    hgc_value n5 = new_node(heap, type, 5);
+    CHECK(hgc_to_string(heap, n5, text, sizeof text, &length) == HGC_OK && strcmp(text, "node 5") == 0 && length == 6);
+    CHECK(hgc_to_string(heap, n5, text, 4, &length) == HGC_ERR_BUFFER_TOO_SMALL && strcmp(text, "nod") == 0 && length == 6);
+    CHECK(hgc_to_string(heap, hgc_int_unchecked(-42), text, sizeof text, &length) == HGC_OK && strcmp(text, "-42") == 0);
+    CHECK(hgc_to_string(heap, hgc_bool(1), text, sizeof text, &length) == HGC_OK && strcmp(text, "true") == 0);
+    CHECK(hgc_to_string(heap, hgc_null(), text, sizeof text, &length) == HGC_OK && strcmp(text, "null") == 0);
+    CHECK(hgc_to_string(heap, copy, text, sizeof text, &length) == HGC_ERR_STALE_HANDLE);
+    hgc_value cast;
+    CHECK(hgc_cast(heap, n5, HGC_TYPE_INTEGER, &cast) == HGC_OK && hgc_int_of(cast) == 7);
+    CHECK(hgc_cast(heap, n5, type, &cast) == HGC_OK && hgc_same(heap, cast, n5, &same) == HGC_OK && same == 1);
+    CHECK(hgc_release(heap, cast) == HGC_OK);
+    CHECK(hgc_cast(heap, n5, HGC_TYPE_STRING, &cast) == HGC_ERR_NOT_APPLICABLE);
+    CHECK(hgc_cast(heap, hgc_bool(0), HGC_TYPE_INTEGER, &cast) == HGC_ERR_NOT_APPLICABLE);
+    CHECK(hgc_release(heap, n5) == HGC_OK);
+
     /* async values: carried and counted as opaque boxes; slots do not apply */
     hgc_value future;
     CHECK(hgc_alloc(heap, HGC_TYPE_FUTURE, 0, &future) == HGC_OK);
@@ -196,7 +232,9 @@ static void test_fuzz(uint64_t type) {
         void *payload;
         uint64_t size;
         int same;
-        hgc_status s[12];
+        hgc_status s[17];
+        char text[16];
+        size_t length;
         s[0] = hgc_retain(heap, v, &out);
         s[1] = hgc_release(heap, v);
         s[2] = hgc_payload(heap, v, &payload, &size);
@@ -209,10 +247,17 @@ static void test_fuzz(uint64_t type) {
         s[9] = hgc_make_weak(heap, v, &out);
         s[10] = hgc_upgrade(heap, v, &out);
         s[11] = hgc_value_validate(v);
-        for (int k = 0; k < 12; k++) {
+        s[12] = hgc_to_string(heap, v, text, sizeof text, &length);
+        s[13] = hgc_cast(heap, v, rnd64(), &out);
+        s[14] = hgc_pin_bridged(heap, v, &out);
+        s[15] = hgc_bridge_reach(heap, v);
+        hgc_heap random_heap = heap ^ (1ull << (rand() % 64));   /* a corrupted heap handle */
+        s[16] = hgc_release(random_heap, live[0]) == HGC_ERR_HEAP_DESTROYED ? HGC_ERR_HEAP_DESTROYED : HGC_OK;
+        for (int k = 0; k < 17; k++) {
             calls++;
             if (s[k] == HGC_OK) ok++;
-            if (s[k] == HGC_OK && k != 10 && k != 11) {
+            int immediate_ok = (k == 12 || k == 13) && !hgc_is_boxed(v);
+            if (s[k] == HGC_OK && k != 10 && k != 11 && !immediate_ok) {
                 fprintf(stderr, "fuzz: call %d accepted a bad value {%llx, %llx, %llx}\n", k,
                         (unsigned long long)v.type_id, (unsigned long long)v.box_handle, (unsigned long long)v.metadata);
                 failed++;

@@ -111,7 +111,32 @@ static void test_registry(void) {
     CHECK(strcmp(hgc_status_string((hgc_status)999), "unknown status") == 0);
 }
 
+static hgc_value add(uint32_t argc, hgc_value *args, void *context) {
+    int64_t sum = *(int64_t *)context;
+    for (uint32_t i = 0; i < argc; i++) sum += hgc_int_of(args[i]);
+    return hgc_int_unchecked(sum);
+}
+static hgc_value other(uint32_t argc, hgc_value *args, void *context) { (void)argc; (void)args; (void)context; return hgc_void(); }
+
+static void test_functions(void) {
+    static int64_t base = 100;
+    uint64_t id = 0, found = 0;
+    CHECK(hgc_register_function("demo.c/add@1", add, &base, &id) == HGC_OK && id == hgc_type_id("demo.c/add@1"));
+    CHECK(hgc_register_function("demo.c/add@1", add, &base, &found) == HGC_OK && found == id);
+    CHECK(hgc_register_function("demo.c/add@1", other, NULL, &found) == HGC_ERR_TYPE_ID_COLLISION);
+    CHECK(strstr(hgc_last_error(), "demo.c/add@1") != NULL);
+    CHECK(hgc_lookup_function("demo.c/add@1", &found) == HGC_OK && found == id);
+    CHECK(hgc_lookup_function("demo.c/missing", &found) == HGC_ERR_UNKNOWN_TYPE);
+    CHECK(hgc_register_function("bad", add, NULL, &found) == HGC_ERR_INVALID_NAME);
+    hgc_value args[3] = {hgc_int_unchecked(1), hgc_int_unchecked(2), hgc_int_unchecked(3)}, out;
+    CHECK(hgc_call(id, 3, args, &out) == HGC_OK && hgc_int_of(out) == 106);
+    CHECK(hgc_call(id, 0, NULL, &out) == HGC_OK && hgc_int_of(out) == 100);
+    CHECK(hgc_call(0x1234, 0, NULL, &out) == HGC_ERR_UNKNOWN_TYPE);
+    CHECK(hgc_call(id, 2, NULL, &out) == HGC_ERR_NULL_ARGUMENT);
+}
+
 int main(void) {
+    test_functions();
     test_values();
     test_registry();
     printf("abi_registry_test: %d passed, %d failed\n", passed, failed);

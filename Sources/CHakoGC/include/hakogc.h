@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 /* ABI version: major << 16 | minor. */
-#define HGC_ABI_VERSION 0x00000102u
+#define HGC_ABI_VERSION 0x00000103u
 
 /* ---- The value: three 64-bit words, passed by value ------------------------- */
 
@@ -265,6 +265,30 @@ typedef struct hgc_heap_stats {
 } hgc_heap_stats;
 /* Fills the first stats->size bytes (append-only: older callers get the prefix). */
 hgc_status hgc_heap_statistics(hgc_heap heap, hgc_heap_stats *stats);
+
+/* ---- Functions exposed through the registry ------------------------------------
+ * Every back end calls plugin functions with one shape, hgc_fn. Function ids are
+ * hgc_type_id(name) of a "namespace/name[@version]" name, in a table of their own;
+ * a second, different function under a taken id is refused. Thread-safe. */
+
+hgc_status hgc_register_function(const char *name, hgc_fn fn, void *context, uint64_t *out_function_id);
+hgc_status hgc_lookup_function(const char *name, uint64_t *out_function_id);
+/* Calls the function with (argc, args, its context); its result goes to *out. The
+   arguments and the result follow the value rules above (boxed results are new
+   handles the caller releases). HGC_ERR_UNKNOWN_TYPE for an unknown id. */
+hgc_status hgc_call(uint64_t function_id, uint32_t argc, hgc_value *args, hgc_value *out);
+
+/* ---- Dispatch through the registry's vtables ----------------------------------- */
+
+/* Writes a description of value into buffer (NUL-terminated, truncated to capacity)
+   and its full length into *out_length. Immediates are described by the library;
+   boxed values by their vtable's to_string (HGC_ERR_NOT_APPLICABLE if it has none).
+   HGC_ERR_BUFFER_TOO_SMALL when truncated. */
+hgc_status hgc_to_string(hgc_heap heap, hgc_value value, char *buffer, size_t capacity, size_t *out_length);
+/* Converts value to target_type_id: the same type returns a new handle to the same
+   object (or the immediate); otherwise the vtable's cast decides
+   (HGC_ERR_NOT_APPLICABLE if it has none). */
+hgc_status hgc_cast(hgc_heap heap, hgc_value value, uint64_t target_type_id, hgc_value *out);
 
 /* ---- Collecting cycles across two collectors (the bridge) ---------------------
  * A foreign collector registers callbacks; HakoGC's full collections then mark
