@@ -81,14 +81,7 @@ public func hgc_bridge_register(_ handle: hgc_heap, _ bridge: UnsafePointer<hgc_
 
 @_cdecl("hgc_pin_bridged")
 public func hgc_pin_bridged(_ handle: hgc_heap, _ value: hgc_value, _ out: UnsafeMutablePointer<hgc_value>?) -> hgc_status {
-    withHeap(handle, "hgc_pin_bridged") { (foreign) throws(StatusError) -> hgc_status in
-        guard let out else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_pin_bridged: out_pinned is required") }
-        let r = try resolve(value, in: foreign, "hgc_pin_bridged").get()
-        foreign.heap.retain(r.object)
-        foreign.heap.pin(r.object)
-        out.pointee = strongValue(r.object, in: foreign, pinned: true, bridged: true)
-        return HGC_OK
-    }
+    pinValue(handle, value, out, bridged: true, "hgc_pin_bridged")
 }
 
 @_cdecl("hgc_bridge_reach")

@@ -110,20 +110,18 @@ final class HandleTable {
         var out: [ObjectRef] = []
         for i in entries.indices where entries[i].bridged && !entries[i].reached {
             if let o = ObjectRef(bits: entries[i].object) { out.append(o) }
-            entries[i].object = 0
-            entries[i].pinned = false
-            entries[i].bridged = false
-            entries[i].generation &+= 1
-            if entries[i].generation == 0 { entries[i].generation = 1 }
-            free.append(UInt32(i))
-            live -= 1
+            clear(i)
         }
         return out
     }
 
     /// Frees the entry (the caller releases the count and any pin it held).
     func remove(_ handle: UInt64) {
-        let index = Int(UInt32(truncatingIfNeeded: handle) - 1)
+        clear(Int(UInt32(truncatingIfNeeded: handle) - 1))
+    }
+
+    /// Empties entry `index` and bumps its generation: its handles are stale now.
+    private func clear(_ index: Int) {
         entries[index].object = 0
         entries[index].pinned = false
         entries[index].bridged = false
@@ -139,11 +137,9 @@ final class HandleTable {
         for i in entries.indices {
             if let object = ObjectRef(bits: entries[i].object) {
                 out.append((object, entries[i].pinned))
-                entries[i].object = 0
-                entries[i].generation &+= 1
+                clear(i)
             }
         }
-        live = 0
         return out
     }
 }

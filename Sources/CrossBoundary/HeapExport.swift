@@ -227,16 +227,23 @@ public func hgc_same(_ handle: hgc_heap, _ a: hgc_value, _ b: hgc_value, _ out: 
     }
 }
 
-@_cdecl("hgc_pin")
-public func hgc_pin(_ handle: hgc_heap, _ value: hgc_value, _ out: UnsafeMutablePointer<hgc_value>?) -> hgc_status {
-    withHeap(handle, "hgc_pin") { (foreign) throws(StatusError) -> hgc_status in
-        guard let out else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_pin: out_pinned is required") }
-        let r = try resolve(value, in: foreign, "hgc_pin").get()
+/// A new pinned value for `value`'s object: its own handle (one count) plus one pin.
+/// `bridged`: the pin belongs to a foreign object (not a root in a joint collection).
+func pinValue(_ handle: hgc_heap, _ value: hgc_value, _ out: UnsafeMutablePointer<hgc_value>?,
+              bridged: Bool, _ call: String) -> hgc_status {
+    withHeap(handle, call) { (foreign) throws(StatusError) -> hgc_status in
+        guard let out else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "\(call): out_pinned is required") }
+        let r = try resolve(value, in: foreign, call).get()
         foreign.heap.retain(r.object)
         foreign.heap.pin(r.object)
-        out.pointee = strongValue(r.object, in: foreign, pinned: true)
+        out.pointee = strongValue(r.object, in: foreign, pinned: true, bridged: bridged)
         return HGC_OK
     }
+}
+
+@_cdecl("hgc_pin")
+public func hgc_pin(_ handle: hgc_heap, _ value: hgc_value, _ out: UnsafeMutablePointer<hgc_value>?) -> hgc_status {
+    pinValue(handle, value, out, bridged: false, "hgc_pin")
 }
 
 @_cdecl("hgc_unpin")
