@@ -6,9 +6,10 @@
 extension ObjectRef {
     /// Starts a shared (read) borrow of the payload; pair it with `endSharedBorrow`.
     /// Stops the process if the object is being mutated or already has 15 shared
-    /// borrows. Owner thread, on a live object (neither is checked).
+    /// borrows. Owner thread (checked in debug and HAKOGC_CHECKED builds), live object.
     @inlinable
     public func beginSharedBorrow() {
+        checkOwnerInCheckedBuilds("with")
         let bits = bits0
         precondition(bits & ObjectHeader.mutating == 0,
                      "HakoGC: object read while it is being mutated (nested with/mutate on the same object)")
@@ -26,6 +27,7 @@ extension ObjectRef {
     /// Owner thread, on a live object (neither is checked).
     @inlinable
     public func beginExclusiveBorrow() {
+        checkOwnerInCheckedBuilds("mutate")
         let bits = bits0
         precondition(bits & (ObjectHeader.mutating | ObjectHeader.borrowMask) == 0,
                      "HakoGC: object mutated while it is being read or mutated (nested with/mutate on the same object)")
@@ -39,4 +41,12 @@ extension ObjectRef {
     /// Whether the object is being finalized or freed (count reached 0, or garbage
     /// found by a collection). Owner thread; the object's slot must not be freed yet.
     @inlinable public var isDying: Bool { has(ObjectHeader.dying) }
+
+    /// Debug and HAKOGC_CHECKED builds: the calling thread must own the object's heap.
+    @inlinable
+    func checkOwnerInCheckedBuilds(_ call: StaticString) {
+        #if DEBUG || HAKOGC_CHECKED
+        HeapCore.withOwner(of: self) { $0.ownership.check(call) }
+        #endif
+    }
 }

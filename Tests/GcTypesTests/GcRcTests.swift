@@ -188,3 +188,19 @@ struct Tracked2: GcObject, ~Copyable {
     })
     var payload = 0
 }
+
+@Suite struct GcRcThreadTests {
+    /// Debug builds check the owner thread on every borrow.
+    @Test func borrowFromAnotherThreadStops() async {
+        await #expect(processExitsWith: .failure) {
+            let box = GcBox(TreeNode(label: "x"), in: Heap())
+            final class Carrier: @unchecked Sendable { let box: GcBox<TreeNode>; init(_ b: GcBox<TreeNode>) { box = b } }
+            let carrier = Carrier(box)
+            let thread = Thread { _ = carrier.box.with { $0.label } }
+            thread.start()
+            while true { sleep(1) }
+        }
+    }
+}
+
+import Foundation
