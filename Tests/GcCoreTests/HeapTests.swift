@@ -200,8 +200,8 @@ import GcTestSupport
         #expect(heap.statistics().allocatedObjects == 2)
     }
 
-    @Test func collectFromWrongThreadStops() async {
-        await #expect(processExitsWith: .failure) {
+    @Test func collectFromWrongThreadStops() async throws {
+        let result = try await #require(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             let heap = Heap()
             final class Box: @unchecked Sendable { let heap: Heap; init(_ h: Heap) { heap = h } }
             let box = Box(heap)
@@ -209,10 +209,11 @@ import GcTestSupport
             t.start()
             while true { sleep(1) }
         }
+        #expect(String(decoding: result.standardErrorContent, as: UTF8.self).contains("collect called on a thread that does not own the heap"))
     }
 
-    @Test func doubleReleaseStops() async {
-        await #expect(processExitsWith: .failure) {
+    @Test func doubleReleaseStops() async throws {
+        let result = try await #require(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             let heap = Heap()
             let a = RawNode.make(heap, id: 1)
             heap.pin(a)
@@ -220,6 +221,7 @@ import GcTestSupport
             heap.release(a)
             heap.release(a)
         }
+        #expect(String(decoding: result.standardErrorContent, as: UTF8.self).contains("release of a freed object"))
     }
 }
 

@@ -191,8 +191,8 @@ struct Tracked2: GcObject, ~Copyable {
 
 @Suite struct GcRcThreadTests {
     /// Debug builds check the owner thread on every borrow.
-    @Test func borrowFromAnotherThreadStops() async {
-        await #expect(processExitsWith: .failure) {
+    @Test func borrowFromAnotherThreadStops() async throws {
+        let result = try await #require(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             let box = GcBox(TreeNode(label: "x"), in: Heap())
             final class Carrier: @unchecked Sendable { let box: GcBox<TreeNode>; init(_ b: GcBox<TreeNode>) { box = b } }
             let carrier = Carrier(box)
@@ -200,6 +200,7 @@ struct Tracked2: GcObject, ~Copyable {
             thread.start()
             while true { sleep(1) }
         }
+        #expect(String(decoding: result.standardErrorContent, as: UTF8.self).contains("with called on a thread that does not own the heap"))
     }
 }
 
