@@ -42,10 +42,14 @@ public func hgc_to_string(
             }
             // Ask for the length first when no buffer was given.
             let length = toString(r.object.payload, buffer, buffer == nil ? 0 : capacity, table.table.context)
+            guard length >= 0 else {
+                return LastError.fail(HGC_ERR_NOT_APPLICABLE, "hgc_to_string: the type's to_string returned an impossible length")
+            }
             outLength?.pointee = length
             guard let buffer, capacity > 0 else { return HGC_ERR_BUFFER_TOO_SMALL }
             buffer[min(length, capacity - 1)] = 0
-            return length < capacity ? HGC_OK : HGC_ERR_BUFFER_TOO_SMALL
+            return length < capacity ? HGC_OK
+                : LastError.fail(HGC_ERR_BUFFER_TOO_SMALL, "hgc_to_string: \(length) bytes do not fit in \(capacity)")
         }
     }
 }

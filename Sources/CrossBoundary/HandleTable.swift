@@ -38,11 +38,16 @@ final class HandleTable {
     }
 
     /// CRC-16 of the 6 bytes (index, generation), xored with the salt.
-    private func check(_ index: UInt32, _ generation: UInt16) -> UInt16 {
+    func check(_ index: UInt32, _ generation: UInt16) -> UInt16 {
+        check(word: UInt64(index) | UInt64(generation) << 32, bytes: 6)
+    }
+
+    /// CRC-16 of the low `bytes` bytes of `word`, xored with the salt (weak handles
+    /// use it over 8 bytes).
+    func check(word: UInt64, bytes: Int) -> UInt16 {
         var crc: UInt16 = 0xFFFF
-        let word = UInt64(index) | UInt64(generation) << 32
         HandleTable.crcTable.withUnsafeBufferPointer { table in
-            for byte in 0..<6 {
+            for byte in 0..<bytes {
                 let b = UInt8(truncatingIfNeeded: word >> (byte * 8))
                 crc = (crc << 8) ^ table[Int(UInt8(truncatingIfNeeded: crc >> 8) ^ b)]
             }
@@ -151,6 +156,8 @@ final class ForeignHeap: @unchecked Sendable {
     var owner = pthread_self()
     /// The foreign collector taking part in full collections, if any.
     var bridge: ForeignBridge?
+    /// Calls into this heap in progress (finalizers and callbacks nest them).
+    var depth = 0
 
     init(salt: UInt16) { handles = HandleTable(salt: salt) }
 }

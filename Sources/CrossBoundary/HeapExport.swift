@@ -8,6 +8,12 @@ import Synchronization
 // message in hgc_last_error) and changes nothing.
 
 /// A checked heap for the calling thread, or the status to return.
+/// Calls allowed while a joint collection is marking (from bridge callbacks and
+/// vtable traces): they read, or report reachability, and change no count.
+let callsAllowedWhileMarking: Set<String> = [
+    "hgc_bridge_reach", "hgc_payload", "hgc_same", "hgc_to_string", "hgc_heap_statistics", "hgc_collect",
+]
+
 func withHeap(_ handle: hgc_heap, _ call: String, _ body: (ForeignHeap) throws(StatusError) -> hgc_status) -> hgc_status {
     guard let foreign = HeapTable.lookup(handle) else {
         return LastError.fail(HGC_ERR_HEAP_DESTROYED, "\(call): heap handle 0x\(String(handle, radix: 16)) is destroyed or was never issued")
@@ -15,6 +21,12 @@ func withHeap(_ handle: hgc_heap, _ call: String, _ body: (ForeignHeap) throws(S
     guard pthread_equal(foreign.owner, pthread_self()) != 0 else {
         return LastError.fail(HGC_ERR_WRONG_THREAD, "\(call): the heap belongs to another thread (hgc_heap_transfer moves it)")
     }
+    // Counts must not move while a joint collection marks: the marking reads them.
+    guard !foreign.heap.isBridgeMarking || callsAllowedWhileMarking.contains(call) else {
+        return LastError.fail(HGC_ERR_REENTRANT, "\(call): not allowed while a joint collection is marking (bridge callbacks and vtable traces may only read and call hgc_bridge_reach)")
+    }
+    foreign.depth += 1
+    defer { foreign.depth -= 1 }
     do {
         return try body(foreign)
     } catch {
@@ -67,6 +79,15 @@ func strongValue(_ object: ObjectRef, in foreign: ForeignHeap, pinned: Bool = fa
 
 let heapsCreated = Atomic<Int>(0)
 
+/// The largest payload `hgc_alloc` accepts.
+let maxPayloadBytes = 1 << 30
+
+/// Types registered from Swift (GcTypes) hold Swift values that C must not create
+/// or write: only C-registered and built-in types are open to the ABI.
+func isSwiftType(_ type: TypeDescriptor) -> Bool {
+    type.swiftType != nil || (type.drop != nil && !(type.userData is ForeignVTable))
+}
+
 func nullValue() -> hgc_value {
     hgc_value(type_id: HGC_TYPE_NULL, box_handle: 0, metadata: UInt64(HGC_TAG_NULL) << ValueLayout.tagShift)
 }
@@ -84,6 +105,9 @@ public func hgc_heap_create(_ out: UnsafeMutablePointer<hgc_heap>?) -> hgc_statu
 @_cdecl("hgc_heap_destroy")
 public func hgc_heap_destroy(_ handle: hgc_heap) -> hgc_status {
     withHeap(handle, "hgc_heap_destroy") { (foreign) throws(StatusError) -> hgc_status in
+        guard foreign.depth == 1 else {
+            return LastError.fail(HGC_ERR_REENTRANT, "hgc_heap_destroy: called from inside another call on the same heap (a finalizer or callback)")
+        }
         HeapTable.remove(handle)
         foreign.heap.collectionBridge = nil
         foreign.bridge = nil
@@ -114,9 +138,12 @@ public func hgc_alloc(_ handle: hgc_heap, _ typeID: UInt64, _ payloadSize: UInt6
               typeID != HGC_TYPE_VOID, typeID != HGC_TYPE_BOOL else {
             return LastError.fail(HGC_ERR_UNKNOWN_TYPE, "hgc_alloc: no boxable type is registered under id 0x\(String(typeID, radix: 16))")
         }
+        guard !isSwiftType(type) else {
+            return LastError.fail(HGC_ERR_NOT_APPLICABLE, "hgc_alloc: \(type.name) holds Swift values; it is allocated from Swift only")
+        }
         let bytes = payloadSize == 0 ? type.payloadSize : Int(clamping: payloadSize)
-        guard bytes >= type.payloadSize, bytes <= Int(Int32.max) else {
-            return LastError.fail(HGC_ERR_BAD_SIZE, "hgc_alloc: payload size \(payloadSize) is below \(type.name)'s \(type.payloadSize) bytes or too large")
+        guard bytes >= type.payloadSize, bytes <= maxPayloadBytes else {
+            return LastError.fail(HGC_ERR_BAD_SIZE, "hgc_alloc: payload size \(payloadSize) is below \(type.name)'s \(type.payloadSize) bytes or above 1 GiB")
         }
         do {
             let object = try foreign.heap.allocate(type, payloadBytes: bytes)
@@ -166,6 +193,9 @@ public func hgc_payload(
         switch resolve(value, in: foreign, "hgc_payload") {
         case .failure(let e): return e.status
         case .success(let r):
+            guard !isSwiftType(foreign.heap.type(of: r.object)) else {
+                return LastError.fail(HGC_ERR_NOT_APPLICABLE, "hgc_payload: the object holds Swift values; C may not touch its payload")
+            }
             outPayload.pointee = r.object.payload
             outSize?.pointee = UInt64(foreign.heap.payloadCapacity(of: r.object))
             return HGC_OK
@@ -258,16 +288,39 @@ public func hgc_unpin(_ handle: hgc_heap, _ value: hgc_value) -> hgc_status {
     }
 }
 
+/// Weak boundary handles: `generation(24) << 40 | check(16) << 24 | (slot + 1)(24)`,
+/// the check a CRC-16 over slot and generation with the heap's salt, as for strong
+/// handles, so a forged or corrupted weak value is refused rather than upgraded.
+enum WeakHandle {
+    static let domain: UInt64 = 1 << 63  // keeps weak and strong checks apart
+
+    static func encode(_ weak: WeakReference, _ table: HandleTable) -> UInt64? {
+        guard weak.slot < (1 << 24) - 1, weak.generation < (1 << 24) else { return nil }
+        let slot = UInt64(weak.slot + 1), generation = UInt64(weak.generation)
+        let check = UInt64(table.check(word: slot | generation << 24 | domain, bytes: 8))
+        return generation << 40 | check << 24 | slot
+    }
+
+    static func decode(_ handle: UInt64, _ table: HandleTable) -> WeakReference? {
+        let slot = handle & 0xFF_FFFF, generation = handle >> 40
+        guard slot != 0,
+              UInt64(table.check(word: slot | generation << 24 | domain, bytes: 8)) == (handle >> 24) & 0xFFFF
+        else { return nil }
+        return WeakReference(slot: UInt32(slot - 1), generation: UInt32(generation))
+    }
+}
+
 @_cdecl("hgc_make_weak")
 public func hgc_make_weak(_ handle: hgc_heap, _ value: hgc_value, _ out: UnsafeMutablePointer<hgc_value>?) -> hgc_status {
     withHeap(handle, "hgc_make_weak") { (foreign) throws(StatusError) -> hgc_status in
         guard let out else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_make_weak: out_weak is required") }
         let r = try resolve(value, in: foreign, "hgc_make_weak").get()
-        let weak = foreign.heap.makeWeak(r.object)
-        out.pointee = hgc_value(
-            type_id: value.type_id,
-            box_handle: UInt64(weak.generation) << 32 | UInt64(weak.slot + 1),
-            metadata: (value.metadata & ~(ValueLayout.payloadMask)) | HGC_FLAG_WEAK)
+        guard let weak = WeakHandle.encode(foreign.heap.makeWeak(r.object), foreign.handles) else {
+            return LastError.fail(HGC_ERR_OUT_OF_MEMORY, "hgc_make_weak: more than 16 million weak slots")
+        }
+        let flags = (value.metadata & ValueLayout.payloadMask & ~(HGC_FLAG_PINNED | HGC_FLAG_WEAK)) | HGC_FLAG_WEAK
+        out.pointee = hgc_value(type_id: value.type_id, box_handle: weak,
+                                metadata: (value.metadata & ~ValueLayout.payloadMask) | flags)
         return HGC_OK
     }
 }
@@ -276,12 +329,21 @@ public func hgc_make_weak(_ handle: hgc_heap, _ value: hgc_value, _ out: UnsafeM
 public func hgc_upgrade(_ handle: hgc_heap, _ weak: hgc_value, _ out: UnsafeMutablePointer<hgc_value>?) -> hgc_status {
     withHeap(handle, "hgc_upgrade") { (foreign) throws(StatusError) -> hgc_status in
         guard let out else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_upgrade: out is required") }
-        guard weak.metadata & HGC_FLAG_WEAK != 0, ValueLayout.tag(weak) == 0 || UInt32(ValueLayout.tag(weak)) == HGC_TAG_ASYNC else {
-            return LastError.fail(HGC_ERR_NOT_APPLICABLE, "hgc_upgrade: the value is not a weak boxed value")
+        let tag = UInt32(ValueLayout.tag(weak))
+        guard tag == HGC_TAG_BOXED || tag == HGC_TAG_ASYNC else {
+            return LastError.fail(tag <= HGC_TAG_VOID ? HGC_ERR_NOT_APPLICABLE : HGC_ERR_BAD_TAG,
+                                  "hgc_upgrade: the value is not a boxed value (tag \(tag))")
         }
-        let low = UInt32(truncatingIfNeeded: weak.box_handle)
-        guard low != 0 else { return LastError.fail(HGC_ERR_FORGED_HANDLE, "hgc_upgrade: weak handle 0") }
-        let reference = WeakReference(slot: low - 1, generation: UInt32(truncatingIfNeeded: weak.box_handle >> 32))
+        let flags = weak.metadata & ValueLayout.payloadMask
+        guard flags & ~ValueLayout.knownFlags == 0 else {
+            return LastError.fail(HGC_ERR_UNKNOWN_FLAGS, "hgc_upgrade: unknown flag bits 0x\(String(flags, radix: 16))")
+        }
+        guard flags & HGC_FLAG_WEAK != 0, flags & HGC_FLAG_PINNED == 0 else {
+            return LastError.fail(HGC_ERR_NOT_APPLICABLE, "hgc_upgrade: the value is not a weak value (hgc_make_weak makes one)")
+        }
+        guard let reference = WeakHandle.decode(weak.box_handle, foreign.handles) else {
+            return LastError.fail(HGC_ERR_FORGED_HANDLE, "hgc_upgrade: weak handle 0x\(String(weak.box_handle, radix: 16)) was never issued by this heap")
+        }
         guard let object = foreign.heap.upgrade(reference) else {
             out.pointee = nullValue()
             return HGC_OK

@@ -7,6 +7,8 @@ final class ForeignVTable: @unchecked Sendable {
     let table: hgc_vtable
     let offsets: UnsafeMutableBufferPointer<UInt32>
 
+    deinit { offsets.deallocate() }
+
     init(copying v: hgc_vtable) {
         offsets = .allocate(capacity: Int(v.reference_count))
         for i in 0..<Int(v.reference_count) { offsets[i] = v.reference_offsets[i] }
@@ -51,9 +53,10 @@ func descriptor(name: String, vtable v: hgc_vtable) -> Result<TypeDescriptor, St
     }
     let payload = Int(v.payload_size)
     var offsets: [Int] = []
+    var seen = Set<Int>()
     for i in 0..<Int(v.reference_count) {
         let offset = Int(v.reference_offsets[i])
-        guard offset % 8 == 0, offset + 8 <= payload, !offsets.contains(offset) else {
+        guard offset % 8 == 0, offset + 8 <= payload, seen.insert(offset).inserted else {
             return .failure(StatusError(status: LastError.fail(HGC_ERR_BAD_VTABLE, "reference offset \(offset) is not a distinct 8-aligned slot inside the \(payload)-byte payload")))
         }
         offsets.append(offset)

@@ -39,3 +39,19 @@ import Testing
         #expect(statuses.keys.allSatisfy { $0 != 0 })
     }
 }
+
+@Suite struct SwiftTypesThroughTheABITests {
+    /// Types registered from Swift hold Swift values: C may not allocate them or
+    /// write their payloads.
+    @Test func swiftRegisteredTypesAreClosedToC() throws {
+        let swiftType = try TypeRegistry.shared.register(TypeDescriptor(
+            name: "hako.tests/SwiftOnly", typeID: TypeID.hash("hako.tests/SwiftOnly"), payloadSize: 16, acyclic: true,
+            trace: nil, drop: { _ in }, finalize: nil, userData: nil, swiftType: ObjectIdentifier(Int.self)))
+        var heap: hgc_heap = 0
+        #expect(CrossBoundary.hgc_heap_create(&heap) == HGC_OK)
+        var out = hgc_value()
+        #expect(CrossBoundary.hgc_alloc(heap, swiftType.typeID, 0, &out) == HGC_ERR_NOT_APPLICABLE)
+        #expect(CrossBoundary.hgc_alloc(heap, HGC_TYPE_FLOAT, 1 << 31, &out) == HGC_ERR_BAD_SIZE)
+        #expect(CrossBoundary.hgc_heap_destroy(heap) == HGC_OK)
+    }
+}

@@ -28,8 +28,24 @@ static void fmark(int i) {
     for (int p = 0; p < fheap[i].npins; p++) CHECK(hgc_bridge_reach(heap, fheap[i].pins[p]) == HGC_OK);
     for (int r = 0; r < fheap[i].nrefs; r++) fmark(fheap[i].refs[r]);
 }
+/* Calls that change counts, tried from inside the marking: each must be refused. */
+static hgc_value probe;
+static int probe_armed;
+static hgc_status probe_statuses[6];
+static void try_mutations(void) {
+    hgc_value out;
+    hgc_bridge b = {sizeof b, 0, NULL, NULL, NULL, NULL};
+    probe_statuses[0] = hgc_release(heap, probe);
+    probe_statuses[1] = hgc_alloc(heap, HGC_TYPE_FUTURE, 0, &out);
+    probe_statuses[2] = hgc_store(heap, probe, 0, hgc_null());
+    probe_statuses[3] = hgc_bridge_register(heap, &b);
+    probe_statuses[4] = hgc_heap_destroy(heap);
+    probe_statuses[5] = hgc_retain(heap, probe, &out);
+}
+
 static void mark_roots(hgc_heap h, void *ctx) {
     (void)h; (void)ctx;
+    if (probe_armed) { try_mutations(); probe_armed = 0; }
     for (int i = 0; i < nobjects; i++) fheap[i].marked = 0;
     for (int r = 0; r < nroots; r++) fmark(froots[r]);
 }
@@ -139,6 +155,14 @@ int main(void) {
     CHECK(finalized[4] == 1 && finalized[5] == 1 && finalized[6] == 1 && finalized[7] == 0);
     CHECK(fswept == 2 && !fheap[f1].alive && !fheap[f2].alive && fheap[fl].alive);
     CHECK(hgc_release(heap, hl) == HGC_OK);
+
+    /* counts cannot move while the joint collection marks */
+    probe = new_holder(8, -1);
+    probe_armed = 1;
+    CHECK(hgc_collect(heap, HGC_COLLECT_FULL) == HGC_OK);
+    for (int i = 0; i < 6; i++) CHECK(probe_statuses[i] == HGC_ERR_REENTRANT);
+    CHECK(finalized[8] == 0);  /* the probe's release was refused: it is still held */
+    CHECK(hgc_release(heap, probe) == HGC_OK && finalized[8] == 1);
 
     /* misuse */
     CHECK(hgc_bridge_reach(heap, fheap[fl].pins[0]) == HGC_ERR_NOT_APPLICABLE); /* outside marking */

@@ -23,6 +23,7 @@ static void node_finalize(void *payload, void *context) {
     node_payload *n = payload;
     if (n->id >= 0 && n->id < NODES + 16) counts[n->id]++;
     if (n->id == NODES + 1) reentrant_status = hgc_collect(current_heap, HGC_COLLECT_FULL);
+    if (n->id == NODES + 2) reentrant_status = hgc_heap_destroy(current_heap);
 }
 
 static size_t node_to_string(const void *payload, char *buffer, size_t capacity, void *context) {
@@ -163,6 +164,17 @@ static void test_misuse(uint64_t type) {
     CHECK(finalized[2] == 0);
     CHECK(hgc_upgrade(heap, weak, &up) == HGC_OK && hgc_is_boxed(up));
     CHECK(hgc_release(heap, up) == HGC_OK);
+    for (int bit = 0; bit < 64; bit++) {           /* every corrupted weak handle is refused */
+        hgc_value flipped = weak;
+        flipped.box_handle ^= 1ull << bit;
+        CHECK(hgc_upgrade(heap, flipped, &up) == HGC_ERR_FORGED_HANDLE);
+    }
+    hgc_value pinned_weak = weak;
+    pinned_weak.metadata |= HGC_FLAG_PINNED;
+    CHECK(hgc_upgrade(heap, pinned_weak, &up) == HGC_ERR_NOT_APPLICABLE);
+    hgc_value weak_badflag = weak;
+    weak_badflag.metadata |= 1ull << 30;
+    CHECK(hgc_upgrade(heap, weak_badflag, &up) == HGC_ERR_UNKNOWN_FLAGS);
     CHECK(hgc_load(heap, weak, 0, &copy) == HGC_ERR_NOT_APPLICABLE);
     CHECK(hgc_unpin(heap, pinned) == HGC_OK);
     CHECK(finalized[2] == 1);
@@ -173,6 +185,12 @@ static void test_misuse(uint64_t type) {
     hgc_value r = new_node(heap, type, NODES + 1);
     CHECK(hgc_release(heap, r) == HGC_OK);
     CHECK(reentrant_status == HGC_ERR_REENTRANT);
+    /* ... and so is destroying the heap from a finalizer */
+    reentrant_status = HGC_OK;
+    r = new_node(heap, type, NODES + 2);
+    CHECK(hgc_release(heap, r) == HGC_OK);
+    CHECK(reentrant_status == HGC_ERR_REENTRANT);
+    CHECK(hgc_collect(heap, HGC_COLLECT_MINOR) == HGC_OK);  /* the heap is still there */
 
     /* to_string and cast through the vtable */
     char text[32];
