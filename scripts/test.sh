@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test run: unit tests in a debug build (every check on), then the stress
-# tests in an optimized build. Sized for CI (~10 minutes on 2 cores).
+# The test run: unit tests in a debug build (every check on), the C ABI programs
+# and the CPython bridge test, then the stress
+# tests in an optimized build. Sized for CI (about 2 minutes from a clean clone on 2 cores).
 #   HAKOGC_STRESS_SECONDS=600 scripts/test.sh   longer stress runs
 #   HAKOGC_STRESS_SEED=N scripts/test.sh        replay one stress seed
 set -euo pipefail
