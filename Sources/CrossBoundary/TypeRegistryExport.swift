@@ -94,15 +94,13 @@ public func hgc_register_type(
             let registered = try TypeRegistry.shared.register(candidate)
             outTypeID.pointee = registered.typeID
             return HGC_OK
-        } catch let error as TypeRegistryError {
+        } catch {
             switch error {
             case .idCollision: return LastError.fail(HGC_ERR_TYPE_ID_COLLISION, error.description)
             case .layoutMismatch: return LastError.fail(HGC_ERR_LAYOUT_MISMATCH, error.description)
             case .full: return LastError.fail(HGC_ERR_REGISTRY_FULL, error.description)
             case .invalidName: return LastError.fail(HGC_ERR_INVALID_NAME, error.description)
             }
-        } catch {
-            return LastError.fail(HGC_ERR_INVALID_NAME, "\(error)")
         }
     }
 }
