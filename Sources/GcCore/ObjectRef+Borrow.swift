@@ -42,6 +42,12 @@ extension ObjectRef {
     /// found by a collection). Owner thread; the object's slot must not be freed yet.
     @inlinable public var isDying: Bool { has(ObjectHeader.dying) }
 
+    /// Whether both objects live in the same heap (a page-header comparison).
+    @inlinable
+    public func isInSameHeap(as other: ObjectRef) -> Bool {
+        Page.of(self).owner == Page.of(other).owner
+    }
+
     /// Debug and HAKOGC_CHECKED builds: the calling thread must own the object's heap.
     @inlinable
     func checkOwnerInCheckedBuilds(_ call: StaticString) {

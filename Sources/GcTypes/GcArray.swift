@@ -33,7 +33,7 @@ public struct GcArrayStorage<Element>: GcObject {
 /// Misuse: an index out of range stops the process, as for `Array`; so does any
 /// access to the same array from inside `modifyElements` (or a closure passed to
 /// `sort(by:)`), and a write from inside `withElements`.
-public struct GcArray<Element> {
+public struct GcArray<Element>: GcHandle {
     @usableFromInline let anchor: GcAnchor
 
     @inlinable
@@ -59,6 +59,9 @@ public struct GcArray<Element> {
     }
 
     init(adopting array: [Element], mayBeShared: Bool, in heap: Heap) {
+        // Handles inside a heap array would be references the collector cannot see.
+        precondition(!(Element.self is any GcHandle.Type),
+                     "HakoGC: GcArray<\(Element.self)> holds heap handles the collector cannot see; use GcRefArray")
         let rc = GcRc(GcArrayStorage(elements: array, mayBeShared: mayBeShared), in: heap)
         anchor = GcAnchor(adopting: rc.unsafeRelinquish())
     }

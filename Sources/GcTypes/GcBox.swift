@@ -11,7 +11,7 @@ import GcCore
 /// collector cannot see through it, so a cycle through it is never collected.
 /// Access is checked as for `GcRc` (`with` / `mutate`). Apart from `downgrade`, the
 /// owner thread is checked only when counts change, in debug and `HAKOGC_CHECKED` builds.
-public struct GcBox<T: GcObject & ~Copyable>: Hashable {
+public struct GcBox<T: GcObject & ~Copyable>: Hashable, GcHandle {
     @usableFromInline let anchor: GcAnchor
 
     /// Moves `value` into a new box in `heap` (default: this thread's `DefaultHeap`).
@@ -92,14 +92,17 @@ public struct GcValue<Value>: GcObject {
 public enum GenericGcTypes {
     private static let cache = Mutex<[ObjectIdentifier: TypeDescriptor]>([:])
 
-    /// The registered type for `T`, acyclic (generic containers here hold plain values).
+    /// The registered type for `T` (acyclic unless said otherwise: the generic
+    /// containers here hold plain values, except `GcRefArray`).
     /// Any thread (a lock guards the cache). `name` is used once, with whitespace
     /// removed; a refused registration stops the process.
-    public static func type<T: GcObject>(for _: T.Type, name: @autoclosure () -> String) -> GcType<T> {
+    public static func type<T: GcObject & ~Copyable>(
+        for _: T.Type, name: @autoclosure () -> String, acyclic: Bool = true
+    ) -> GcType<T> {
         let key = ObjectIdentifier(T.self)
         if let found = cache.withLock({ $0[key] }) { return GcType(registered: found) }
         let safeName = name().filter { !$0.isWhitespace }
-        let made = GcType<T>(name: safeName, acyclic: true)
+        let made = GcType<T>(name: safeName, acyclic: acyclic)
         return cache.withLock { cache in
             if let raced = cache[key] { return GcType(registered: raced) }
             cache[key] = made.descriptor

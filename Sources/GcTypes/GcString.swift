@@ -27,7 +27,7 @@ public struct GcStringStorage: GcObject {
 /// `rc()` for fields of heap objects; do not store it inside heap objects).
 /// Operations that return new strings allocate in this string's heap; out of memory
 /// stops the process.
-public struct GcString {
+public struct GcString: GcHandle {
     @usableFromInline let anchor: GcAnchor
 
     @inlinable

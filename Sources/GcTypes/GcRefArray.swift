@@ -1,0 +1,121 @@
+import GcCore
+
+/// The heap object behind a `GcRefArray`: counted references to objects of the same
+/// heap. Each element is a heap edge (traced, released when the array drops it), so
+/// cycles through the array are found by the collector.
+public struct GcRefArrayStorage<Element: GcObject & ~Copyable>: GcObject, ~Copyable {
+    /// Object addresses; each holds one count.
+    @usableFromInline var references: [UInt] = []
+
+    public static var gcType: GcType<GcRefArrayStorage<Element>> {
+        GenericGcTypes.type(for: Self.self, name: "hako/RefArray<\(String(reflecting: Element.self))>", acyclic: false)
+    }
+
+    public func trace(into tracer: inout GcTracer) {
+        for bits in references { tracer.visit(bits: bits) }
+    }
+
+    deinit {
+        for bits in references { Heap.release(ObjectRef(bits: bits)!) }
+    }
+}
+
+/// A growable array of heap references (`GcRc<Element>` elements) in a HakoGC heap.
+///
+/// Semantics: a reference to a heap array, like `GcArray`: copies of the handle see
+/// the same elements. Each element holds a count on its object and is an edge the
+/// collector follows, so `node → array → node` cycles are collected. Elements must
+/// live in the array's heap (another heap's object stops the process).
+///
+/// Ownership and threads: as `GcBox` (anchor-backed; owner thread only; `rc()` for
+/// fields of heap objects). Reading an element gives a new `GcRc` (one more count);
+/// `append`/`set` take the `GcRc` they are given. An index out of range stops the
+/// process, as for `Array`.
+public struct GcRefArray<Element: GcObject & ~Copyable>: GcHandle {
+    @usableFromInline let anchor: GcAnchor
+
+    public init(in heap: Heap = DefaultHeap.current) {
+        anchor = GcAnchor(adopting: GcRc(GcRefArrayStorage<Element>(), in: heap).unsafeRelinquish())
+    }
+
+    /// A handle on the array `rc` refers to (takes over its count).
+    public init(_ rc: consuming GcRc<GcRefArrayStorage<Element>>) {
+        anchor = GcAnchor(adopting: rc.unsafeRelinquish())
+    }
+
+    /// A counted reference, for a field of another heap object.
+    public func rc() -> GcRc<GcRefArrayStorage<Element>> { GcRc(unsafeRetaining: anchor.object) }
+
+    public var heap: Heap { Heap.owning(anchor.object) }
+
+    private func read<R>(_ body: ([UInt]) -> R) -> R {
+        let object = anchor.object
+        object.beginSharedBorrow()
+        defer { object.endSharedBorrow() }
+        return body(object.payload.assumingMemoryBound(to: GcRefArrayStorage<Element>.self).pointee.references)
+    }
+
+    private func modify<R>(_ body: (inout [UInt]) -> R) -> R {
+        let object = anchor.object
+        object.beginExclusiveBorrow()
+        defer { object.endExclusiveBorrow() }
+        // SAFETY: the anchor keeps the storage alive; exclusive borrow keeps others out.
+        return body(&object.payload.assumingMemoryBound(to: GcRefArrayStorage<Element>.self).pointee.references)
+    }
+
+    private func adopt(_ element: consuming GcRc<Element>) -> UInt {
+        let object = element.unsafeRelinquish()
+        precondition(object.isInSameHeap(as: anchor.object),
+                     "HakoGC: GcRefArray element from another heap; references between heaps are not supported")
+        return object.bits
+    }
+
+    public var count: Int { read { $0.count } }
+    public var isEmpty: Bool { read { $0.isEmpty } }
+
+    /// A new counted reference to element `index`.
+    public subscript(index: Int) -> GcRc<Element> {
+        GcRc(unsafeRetaining: ObjectRef(bits: read { $0[index] })!)
+    }
+
+    public func append(_ element: consuming GcRc<Element>) {
+        let bits = adopt(element)
+        modify { $0.append(bits) }
+    }
+
+    /// Replaces element `index` (the old one is released).
+    public func set(_ index: Int, to element: consuming GcRc<Element>) {
+        let bits = adopt(element)
+        let old = modify { refs -> UInt in
+            let old = refs[index]
+            refs[index] = bits
+            return old
+        }
+        Heap.release(ObjectRef(bits: old)!)  // after the borrow: it may free objects
+    }
+
+    /// Removes element `index` and hands its count to the caller.
+    public func remove(at index: Int) -> GcRc<Element> {
+        GcRc(unsafeAdopting: ObjectRef(bits: modify { $0.remove(at: index) })!)
+    }
+
+    public func removeAll() {
+        let old = modify { refs -> [UInt] in
+            let old = refs
+            refs = []
+            return old
+        }
+        for bits in old { Heap.release(ObjectRef(bits: bits)!) }
+    }
+
+    /// Calls `body` with each element in order (each held for the call).
+    public func forEach(_ body: (borrowing GcRc<Element>) throws -> Void) rethrows {
+        for bits in read({ $0 }) {
+            let element = GcRc<Element>(unsafeRetaining: ObjectRef(bits: bits)!)
+            try body(element)
+        }
+    }
+
+    /// Whether both handles refer to the same array.
+    public func isSame(as other: GcRefArray<Element>) -> Bool { anchor.object == other.anchor.object }
+}
