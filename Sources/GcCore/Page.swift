@@ -134,8 +134,6 @@ struct Page: Equatable {
         liveCount &-= 1
     }
 
-    var capacity: Int { (Page.size - Page.headerSize) / Int(slotSize) }
-
     /// Calls `body` with every allocated object of the page (free slots skipped).
     func forEachObject(_ body: (ObjectRef) -> Void) {
         if isLarge {
