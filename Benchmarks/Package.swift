@@ -2,10 +2,14 @@
 import PackageDescription
 
 // Benchmarks live in their own package so a user's build of HakoGC stays small.
+// `make bench` at the repository root builds these and the peers in Benchmarks/peers
+// and runs Benchmarks/run.py, which prints the side-by-side table.
+let jemalloc: [LinkerSetting] = [.linkedLibrary("jemalloc")]
 let package = Package(
     name: "HakoGCBenchmarks",
     dependencies: [.package(name: "HakoGC", path: "..")],
     targets: [
+        .target(name: "BenchSupport", linkerSettings: jemalloc),
         .executableTarget(
             name: "binary-trees-hako",
             dependencies: [.product(name: "GcTypes", package: "HakoGC")]),
@@ -16,5 +20,12 @@ let package = Package(
         .executableTarget(
             name: "cyclic-garbage-hako",
             dependencies: [.product(name: "GcTypes", package: "HakoGC")]),
+        .executableTarget(
+            name: "conversions-hako",
+            dependencies: ["BenchSupport", .product(name: "GcTypes", package: "HakoGC")]),
+        .executableTarget(
+            name: "alloc-throughput-hako",
+            dependencies: ["BenchSupport", .product(name: "GcTypes", package: "HakoGC")]),
+        .executableTarget(name: "alloc-throughput-arc", dependencies: ["BenchSupport"]),
     ]
 )

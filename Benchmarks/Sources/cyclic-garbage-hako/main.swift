@@ -55,11 +55,16 @@ func run() {
     heap.collect(.full)
     let stats = heap.statistics()
     latencies.sort()
-    func p(_ q: Double) -> Double { Double(latencies[min(latencies.count - 1, Int((q / 100 * Double(latencies.count)).rounded(.up)) - 1)]) / 1000 }
+    // Nearest rank, in integers (q in tenths of a percent) so 99.9 % of 100 000 is 99 900 exactly.
+    func p(_ tenths: Int) -> Double {
+        let n = latencies.count
+        return Double(latencies[max(0, min(n - 1, (tenths * n + 999) / 1000 - 1))]) / 1000
+    }
     var usage = rusage(); getrusage(RUSAGE_SELF.rawValue, &usage)
     let intact = count(root) == liveNodes && root.referenceCount == 1
-    print("depth \(depth) live \(liveNodes) rounds \(rounds) k \(k): total \(Double(total) / 1e9) s, p50 \(p(50)) µs, p99 \(p(99)) µs, p99.9 \(p(99.9)) µs, max \(Double(latencies.last!) / 1000) µs, peak RSS \(usage.ru_maxrss / 1024) MB")
+    print("depth \(depth) live \(liveNodes) rounds \(rounds) k \(k): total \(Double(total) / 1e9) s, p50 \(p(500)) µs, p99 \(p(990)) µs, p99.9 \(p(999)) µs, max \(Double(latencies.last!) / 1000) µs, peak RSS \(usage.ru_maxrss / 1024) MB")
     print("rings reclaimed: \(stats.liveObjects == liveNodes), tree intact: \(intact), minor \(stats.minorCollections), full \(stats.fullCollections), max pause \(stats.maxPauseNanos / 1000) µs")
+    print("RESULT total_s=\(Double(total) / 1e9) p50_us=\(p(500)) p99_us=\(p(990)) p999_us=\(p(999)) max_us=\(Double(latencies.last!) / 1000) reclaimed=\(stats.liveObjects == liveNodes ? 1 : 0) intact=\(intact ? 1 : 0)")
 
 }
 run()

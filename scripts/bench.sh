@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The benchmark suite (issue 4, docs/performance.md): installs the peers' Debian
+# packages if missing, builds the Swift benchmarks (release) and the peers, and runs
+# Benchmarks/run.py, which prints the side-by-side table and writes
+# Benchmarks/results/latest.json. Arguments go to run.py (--quick, --only, --runs,
+# --compare OLD.json).
+# Usage: scripts/bench.sh [run.py arguments]      (`make bench` runs it with none)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh nim libgc-dev python3 gcc
+(cd Benchmarks && swift build -c release)
+Benchmarks/peers/build.sh Benchmarks/.build/peers
+exec python3 Benchmarks/run.py "$@"
