@@ -8,6 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh nim libgc-dev python3 gcc
+# A clean release build: incremental release builds have kept stale inlined
+# GcCore code in dependent modules after a layout change (seen here).
+rm -rf Benchmarks/.build/release Benchmarks/.build/*-linux-gnu/release
 (cd Benchmarks && swift build -c release)
 Benchmarks/peers/build.sh Benchmarks/.build/peers
 exec python3 Benchmarks/run.py "$@"

@@ -70,7 +70,7 @@ extension HeapCore {
             // A finalizer may have made a new weak reference to a garbage object.
             if object.has(ObjectHeader.hasWeak) { weakTable.clear(object) }
             if object.has(ObjectHeader.buffered) { removeCandidate(object) }
-            dropPayload(descriptor(of: object), object)
+            dropPayload(object)
         }
         for i in 0..<dead.count {
             stats.freedBytes += freeSlot(dead[i])

@@ -125,7 +125,11 @@ public final class Heap {
     /// is not registered. Thread rule as `allocate`. The typed API's fast path.
     @inlinable
     public func allocateUninitialized(_ type: Unmanaged<TypeDescriptor>) -> ObjectRef? {
-        type._withUnsafeGuaranteedRef { core.allocate($0, payloadBytes: $0.payloadSize) }
+        // Guaranteed references: the caller holds the heap and the registry the type,
+        // so neither needs a retain for the call.
+        type._withUnsafeGuaranteedRef { type in
+            Unmanaged.passUnretained(core)._withUnsafeGuaranteedRef { $0.allocate(type, payloadBytes: type.payloadSize) }
+        }
     }
 
     @usableFromInline

@@ -15,6 +15,8 @@ final class HeapCore {
     @usableFromInline let hot: UnsafeMutablePointer<HotState>
     @usableFromInline let allocator: SizeClassAllocator
     @usableFromInline let registry = TypeRegistry.shared
+    /// `registry.fastTable`, copied so the hot path needs no `swift_once`.
+    @usableFromInline let fastTable: UnsafeMutablePointer<TypeFastInfo>
     var configuration: HeapConfiguration {
         didSet {
             configuration.validate()
@@ -104,6 +106,7 @@ final class HeapCore {
     init(configuration: HeapConfiguration) {
         configuration.validate()
         self.configuration = configuration
+        fastTable = TypeRegistry.shared.fastTable
         hot = .allocate(capacity: 1)
         hot.initialize(to: HotState())
         hot.pointee.adopt(configuration)
@@ -242,8 +245,11 @@ final class HeapCore {
         if count == 1 {
             if bits & ObjectHeader.dying == 0 {
                 object.bits0 = (bits &- 1) | ObjectHeader.dying
-                pendingDestroy.push(object)
-                if !hot.pointee.draining { drainPendingDestroys() }
+                if hot.pointee.draining {
+                    pendingDestroy.push(object)
+                } else {
+                    destroyAndDrain(object)
+                }
             } else {
                 object.bits0 = bits &- 1
             }
@@ -286,13 +292,69 @@ final class HeapCore {
     func drainPendingDestroys() {
         draining = true
         while let object = pendingDestroy.pop() {
-            destroy(object)
+            destroyChain(object)
         }
         draining = false
         runDeferredCollection()
     }
 
+    /// `object`'s count reached zero outside a drain: destroy it without a trip
+    /// through the queue, then whatever it queued.
+    @usableFromInline
+    func destroyAndDrain(_ object: ObjectRef) {
+        let h = hot
+        h.pointee.draining = true
+        destroyChain(object)
+        while let next = pendingDestroy.pop() {
+            destroyChain(next)
+        }
+        h.pointee.draining = false
+        if deferredCollection != nil { runDeferredCollection() }
+    }
+
+    /// Destroys `first`, then, in the same loop, the last child whose count it took
+    /// to zero: a list's next node or a tree's last child costs no push and pop.
+    /// Objects of plain types (offset slots only) with no weak reference, finalizer or
+    /// candidate entry take this path; everything else goes through `destroy`.
     @inline(__always)
+    private func destroyChain(_ first: ObjectRef) {
+        var object = first
+        while true {
+            let bits = object.bits0
+            let info = fastTable + Int(truncatingIfNeeded: (bits & ObjectHeader.typeMask) >> ObjectHeader.typeShift)
+            guard bits & (ObjectHeader.hasWeak | ObjectHeader.hasFinalizer | ObjectHeader.buffered) == 0,
+                  info.pointee.plain else {
+                destroy(object)
+                return
+            }
+            var next: ObjectRef? = nil
+            let payload = object.payload
+            let owner = Page.of(object).owner
+            let offsets = info.pointee.offsets
+            for i in 0..<info.pointee.offsetCount {
+                guard let child = ObjectRef(bits: payload.load(fromByteOffset: offsets[i], as: UInt.self)) else {
+                    continue
+                }
+                if Page.of(child).owner != owner { crossHeapReference(child, object) }
+                let childBits = child.bits0
+                if childBits & (ObjectHeader.rcMask | ObjectHeader.dying) == 1 {
+                    // Its last count: it dies next (the previous "next" waits on the stack).
+                    child.bits0 = (childBits &- 1) | ObjectHeader.dying
+                    if let pending = next { pendingDestroy.push(pending) }
+                    next = child
+                } else {
+                    release(child)  // still referenced, dying already, or misuse
+                }
+            }
+            freeSlot(object)
+            guard let following = next else { return }
+            object = following
+        }
+    }
+
+    /// The general path: weak references, finalizers, candidates, drop and trace
+    /// functions. Out of line, so the plain path in `destroyChain` stays small.
+    @inline(never)
     private func destroy(_ object: ObjectRef) {
         let type = descriptor(of: object)
         if object.bits0 & (ObjectHeader.hasWeak | ObjectHeader.hasFinalizer | ObjectHeader.buffered) != 0 {
@@ -311,7 +373,7 @@ final class HeapCore {
             if object.has(ObjectHeader.hasWeak) { weakTable.clear(object) }
             if object.has(ObjectHeader.buffered) { removeCandidate(object) }
         }
-        dropPayload(type, object)
+        dropPayload(object)
         freeSlot(object)
     }
 
@@ -323,26 +385,28 @@ final class HeapCore {
         finalizersRun += 1
     }
 
-    /// Releases what the payload owns: the type's drop function, or every reference
-    /// slot. Callers have set `draining`, so releases queue destruction, never recurse.
+    /// Releases what the payload owns: every reference slot, then the type's drop
+    /// function; or, for types described by `trace` without a drop function, every
+    /// traced reference. Callers have set `draining`, so releases queue destruction,
+    /// never recurse.
     @inline(__always)
-    func dropPayload(_ type: Unmanaged<TypeDescriptor>, _ object: ObjectRef) {
-        type._withUnsafeGuaranteedRef { type in
-            let offsets = type.offsets
-            if !offsets.isEmpty {
-                let payload = object.payload
-                for offset in offsets {
-                    if let child = ObjectRef(bits: payload.load(fromByteOffset: offset, as: UInt.self)) {
-                        checkSameHeap(child, object)
-                        release(child)
-                    }
+    func dropPayload(_ object: ObjectRef) {
+        let info = fastTable + object.typeIndex
+        let payload = object.payload
+        let count = info.pointee.offsetCount
+        if count > 0 {
+            let offsets = info.pointee.offsets
+            for i in 0..<count {
+                if let child = ObjectRef(bits: payload.load(fromByteOffset: offsets[i], as: UInt.self)) {
+                    checkSameHeap(child, object)
+                    release(child)
                 }
-                if let drop = type.drop { drop(payload) }  // the payload's other resources
-            } else if let drop = type.drop {
-                drop(object.payload)
-            } else if type.trace != nil {
-                traceChildren(of: object, .release)
             }
+        }
+        if let drop = info.pointee.drop {
+            drop(payload)
+        } else if count == 0 && info.pointee.hasTrace {
+            traceChildren(of: object, .release)
         }
     }
 

@@ -77,27 +77,27 @@ public struct ObjectRef: Hashable, @unchecked Sendable {
 /// Bit constants and accessors for the header layout above.
 @usableFromInline
 enum ObjectHeader {
-    @usableFromInline static let size = 16
+    @inlinable static var size: Int { 16 }
 
-    @usableFromInline static let rcMask: UInt64 = 0xFFFF_FFFF
-    @usableFromInline static let typeShift: UInt64 = 32
-    @usableFromInline static let typeMask: UInt64 = 0xFFFF << 32
-    @usableFromInline static let colorShift: UInt64 = 48
-    @usableFromInline static let colorMask: UInt64 = 0b11 << 48
-    @usableFromInline static let buffered: UInt64 = 1 << 50
-    @usableFromInline static let acyclic: UInt64 = 1 << 51
-    @usableFromInline static let pinned: UInt64 = 1 << 52
-    @usableFromInline static let hasWeak: UInt64 = 1 << 53
-    @usableFromInline static let finalized: UInt64 = 1 << 54
-    @usableFromInline static let dying: UInt64 = 1 << 55
-    @usableFromInline static let marked: UInt64 = 1 << 56
-    @usableFromInline static let hasFinalizer: UInt64 = 1 << 57
-    @usableFromInline static let borrowShift: UInt64 = 58
-    @usableFromInline static let borrowUnit: UInt64 = 1 << 58
-    @usableFromInline static let borrowMask: UInt64 = 0xF << 58
-    @usableFromInline static let mutating: UInt64 = 1 << 62
+    @inlinable static var rcMask: UInt64 { 0xFFFF_FFFF }
+    @inlinable static var typeShift: UInt64 { 32 }
+    @inlinable static var typeMask: UInt64 { 0xFFFF << 32 }
+    @inlinable static var colorShift: UInt64 { 48 }
+    @inlinable static var colorMask: UInt64 { 0b11 << 48 }
+    @inlinable static var buffered: UInt64 { 1 << 50 }
+    @inlinable static var acyclic: UInt64 { 1 << 51 }
+    @inlinable static var pinned: UInt64 { 1 << 52 }
+    @inlinable static var hasWeak: UInt64 { 1 << 53 }
+    @inlinable static var finalized: UInt64 { 1 << 54 }
+    @inlinable static var dying: UInt64 { 1 << 55 }
+    @inlinable static var marked: UInt64 { 1 << 56 }
+    @inlinable static var hasFinalizer: UInt64 { 1 << 57 }
+    @inlinable static var borrowShift: UInt64 { 58 }
+    @inlinable static var borrowUnit: UInt64 { 1 << 58 }
+    @inlinable static var borrowMask: UInt64 { 0xF << 58 }
+    @inlinable static var mutating: UInt64 { 1 << 62 }
 
-    @usableFromInline static let maxCount: UInt64 = rcMask
+    @inlinable static var maxCount: UInt64 { rcMask }
 }
 
 /// Cycle-collector colours (Bacon & Rajan 2001).

@@ -28,9 +28,11 @@ import CJemalloc  // its module map links jemalloc, which becomes the process ma
 
 @usableFromInline
 struct Page: Equatable {
-    @usableFromInline static let size = 1 << 16
-    @usableFromInline static let mask = UInt(size - 1)
-    @usableFromInline static let headerSize = 64
+    // Computed, not `static let`: a stored static is reached through an addressor
+    // (and swift_once) at every use outside this module.
+    @inlinable static var size: Int { 1 << 16 }
+    @inlinable static var mask: UInt { 0xFFFF }
+    @inlinable static var headerSize: Int { 64 }
 
     @usableFromInline let base: UnsafeMutableRawPointer
 

@@ -133,6 +133,34 @@ public final class TypeDescriptor: @unchecked Sendable {
     }
 }
 
+/// What the destruction fast path needs of a type, in one flat record per type
+/// index (`TypeRegistry.fastTable`): no class field, array or closure on the way.
+///
+/// Ownership: written once at registration, read without locks afterwards (as the
+/// registry's descriptor table). Thread rule: any thread.
+@usableFromInline
+struct TypeFastInfo {
+    /// The payload's reference slots (`TypeDescriptor.offsets`), owned by the descriptor.
+    @usableFromInline var offsets: UnsafeMutablePointer<Int>
+    @usableFromInline var offsetCount: Int
+    /// Freeing an instance needs nothing but releasing its offset slots: no drop
+    /// function and no trace function to call.
+    @usableFromInline var plain: Bool
+    /// `TypeDescriptor.drop`; called in place (no copy of the closure, so no
+    /// retain and release of its context per object).
+    @usableFromInline var drop: DropFunction?
+    /// The type reports references through `trace` (not offsets).
+    @usableFromInline var hasTrace: Bool
+
+    init(_ descriptor: TypeDescriptor) {
+        offsets = descriptor.offsets.baseAddress ?? UnsafeMutablePointer(bitPattern: 8).unsafelyUnwrapped
+        offsetCount = descriptor.offsets.count
+        plain = descriptor.drop == nil && descriptor.trace == nil
+        drop = descriptor.drop
+        hasTrace = descriptor.trace != nil
+    }
+}
+
 /// Stable 64-bit type ids: FNV-1a (64-bit) over the UTF-8 bytes of the fully-qualified
 /// name, offset basis 0xcbf29ce484222325, prime 0x100000001b3. Any language can compute
 /// it offline in a few lines; the registry refuses collisions. Pure functions and

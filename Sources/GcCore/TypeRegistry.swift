@@ -48,9 +48,15 @@ public final class TypeRegistry: Sendable {
     // out; never rewritten, so unlocked reads of handed-out indices are race-free.
     nonisolated(unsafe) private let table: UnsafeMutablePointer<Unmanaged<TypeDescriptor>?>
 
+    /// `TypeFastInfo` per index, same rule as `table`. Untouched entries cost no memory
+    /// (the allocation is not initialized, so its pages are never written).
+    // SAFETY: as `table`; an entry is read only for indices found in live headers.
+    @usableFromInline nonisolated(unsafe) let fastTable: UnsafeMutablePointer<TypeFastInfo>
+
     private init() {
         table = .allocate(capacity: TypeRegistry.capacity)
         table.initialize(repeating: nil, count: TypeRegistry.capacity)
+        fastTable = .allocate(capacity: TypeRegistry.capacity)
     }
 
     /// Registers `descriptor` (or finds the one registered under its name before).
@@ -76,6 +82,7 @@ public final class TypeRegistry: Sendable {
             guard state.count < TypeRegistry.capacity else { throw .full(capacity: TypeRegistry.capacity) }
             descriptor.index = state.count
             descriptor.sizeClass = descriptor.registeredSizeClass
+            (fastTable + state.count).initialize(to: TypeFastInfo(descriptor))
             table[state.count] = Unmanaged.passRetained(descriptor)
             state.count += 1
             state.byID[descriptor.typeID] = descriptor

@@ -15,8 +15,10 @@ import GcCore
 ///
 /// `trace` must report every `GcRc` the value holds, once per field, and nothing
 /// else; the cycle collector's soundness rests on it. It must not allocate or change
-/// anything. Types without references keep the default (empty) `trace` and pass
-/// `acyclic: true` to `GcType`, so they are never cycle candidates.
+/// anything. Types without references keep the default (empty) `trace`. Trivial
+/// (POD) types are recognised by `GcType` itself: never cycle candidates, nothing to
+/// trace or deinitialize, freed on the heap's fastest path. Other types without
+/// `GcRc` fields (a `String` field, say) pass `acyclic: true` to `GcType`.
 public protocol GcObject: ~Copyable {
     /// The registered heap type (usually a `static let`; registered on first use).
     static var gcType: GcType<Self> { get }
@@ -108,12 +110,15 @@ public struct GcType<T: GcObject & ~Copyable>: @unchecked Sendable {
                 body(handle)
             }
         }
+        // A trivial (POD) value holds no GcRc (GcRc has a deinit) and needs no
+        // deinitialization: no trace, no drop, so its objects free on the fastest path.
+        let trivial = _isPOD(T.self)
         let descriptor = try TypeRegistry.shared.register(TypeDescriptor(
-            name: name, payloadSize: MemoryLayout<T>.size, acyclic: acyclic,
-            trace: acyclic ? nil : { payload, tracer in
+            name: name, payloadSize: MemoryLayout<T>.size, acyclic: acyclic || trivial,
+            trace: acyclic || trivial ? nil : { payload, tracer in
                 payload.assumingMemoryBound(to: T.self).pointee.trace(into: &tracer)
             },
-            drop: { payload in payload.assumingMemoryBound(to: T.self).deinitialize(count: 1) },
+            drop: trivial ? nil : { payload in payload.assumingMemoryBound(to: T.self).deinitialize(count: 1) },
             finalize: finalizer, swiftType: ObjectIdentifier(T.self)))
         unmanaged = Unmanaged.passUnretained(descriptor)
         precondition(MemoryLayout<T>.alignment <= 16, "HakoGC: \(T.self) needs alignment above 16")
