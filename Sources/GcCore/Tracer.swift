@@ -21,6 +21,8 @@ enum TraceMode: UInt8 {
     case resurrect
     /// Payload drop of a traced type: release the child.
     case release
+    /// No heap: note the reference in a list (`Tracer.recordReferences`).
+    case record
 }
 
 /// Receives the references of one payload from its type's trace function.
@@ -34,22 +36,52 @@ enum TraceMode: UInt8 {
 /// Ownership and threads: a `Tracer` exists only for the duration of one trace call,
 /// on the heap's owner thread. Copying it out of the call is a misuse.
 public struct Tracer {
-    @usableFromInline let core: Unmanaged<HeapCore>
+    /// The HeapCore at work (unretained), or in `.record` mode the `RefStack` that
+    /// receives the references.
+    @usableFromInline let target: UnsafeMutableRawPointer
     @usableFromInline let parent: ObjectRef
     @usableFromInline let mode: TraceMode
 
     @usableFromInline
     init(core: HeapCore, parent: ObjectRef, mode: TraceMode) {
-        self.core = Unmanaged.passUnretained(core)
+        self.target = Unmanaged.passUnretained(core).toOpaque()
         self.parent = parent
         self.mode = mode
+    }
+
+    private init(recordingInto list: RefStack, parent: ObjectRef) {
+        self.target = Unmanaged.passUnretained(list).toOpaque()
+        self.parent = parent
+        self.mode = .record
     }
 
     /// Reports one reference the payload holds (once per field). A reference to an
     /// object of another heap stops the process.
     @inlinable
     public mutating func visit(_ child: ObjectRef) {
-        core._withUnsafeGuaranteedRef { $0.traced(child, from: parent, mode) }
+        if mode == .record {
+            Tracer.record(child, into: target)
+            return
+        }
+        // SAFETY: outside `.record` mode, `target` is the core running this trace.
+        Unmanaged<HeapCore>.fromOpaque(target)._withUnsafeGuaranteedRef { $0.traced(child, from: parent, mode) }
+    }
+
+    @usableFromInline
+    static func record(_ child: ObjectRef, into list: UnsafeMutableRawPointer) {
+        Unmanaged<RefStack>.fromOpaque(list).takeUnretainedValue().push(child)
+    }
+
+    /// The references `trace` reports for `payload`, in the order reported, noted
+    /// without any heap: nothing is counted and the tracer never reads through them.
+    /// For layers that check a declared layout at registration (GcTypes'
+    /// `.referencesOnly`). Any thread. `payload` must be what `trace` expects to read.
+    public static func recordReferences(of payload: UnsafeMutableRawPointer, with trace: TraceFunction) -> [ObjectRef] {
+        let list = RefStack(capacity: 16)
+        // The parent is never used in `.record` mode; any non-null address will do.
+        var tracer = Tracer(recordingInto: list, parent: ObjectRef(payload))
+        trace(payload, &tracer)
+        return (0..<list.count).map { list[$0] }
     }
 
     /// Visits the reference stored as a bit pattern (0 = none).
@@ -127,6 +159,8 @@ extension HeapCore {
             }
         case .release:
             release(child)
+        case .record:
+            preconditionFailure("HakoGC: a recording tracer reached a heap")
         }
     }
 }

@@ -83,26 +83,32 @@ public struct GcType<T: GcObject & ~Copyable>: @unchecked Sendable {
     ///   - acyclic: instances can never be part of a cycle (no references to
     ///     non-acyclic types); they are never cycle candidates and `trace` is never
     ///     called, so a cycle through such a type is never collected.
+    ///   - fields: `.referencesOnly` for types made of `GcRc` / `GcRc?` fields and no
+    ///     `deinit`: the heap then handles their references itself, without a call
+    ///     into the type (faster); checked here, see `GcFieldLayout`.
     ///   - finalize: runs once before an instance is freed, on the heap's owner
     ///     thread, with a borrowed handle; copying the handle somewhere live
     ///     resurrects the object.
     @inlinable
     public init(
-        name: String, acyclic: Bool = false, finalize: ((borrowing GcRc<T>) -> Void)? = nil
+        name: String, acyclic: Bool = false, fields: GcFieldLayout = .traced,
+        finalize: ((borrowing GcRc<T>) -> Void)? = nil
     ) {
         do {
-            try self.init(registering: name, acyclic: acyclic, finalize: finalize)
+            try self.init(registering: name, acyclic: acyclic, fields: fields, finalize: finalize)
         } catch {
             preconditionFailure("HakoGC: cannot register \(T.self): \(error)")
         }
     }
 
-    /// Like `init(name:acyclic:finalize:)`, but reports a refused registration.
-    /// `T` aligned above 16 bytes stops the process (after registering it).
+    /// Like `init(name:acyclic:fields:finalize:)`, but reports a refused registration.
+    /// `T` aligned above 16 bytes, or a `.referencesOnly` declaration that its check
+    /// refutes, stops the process with a message.
     /// - Throws: the `TypeRegistryError` from `TypeRegistry.register`.
     @inlinable
     public init(
-        registering name: String, acyclic: Bool = false, finalize: ((borrowing GcRc<T>) -> Void)? = nil
+        registering name: String, acyclic: Bool = false, fields: GcFieldLayout = .traced,
+        finalize: ((borrowing GcRc<T>) -> Void)? = nil
     ) throws(TypeRegistryError) {
         let finalizer: FinalizeFunction? = finalize.map { body in
             { _, object in
@@ -113,6 +119,10 @@ public struct GcType<T: GcObject & ~Copyable>: @unchecked Sendable {
         // A trivial (POD) value holds no GcRc (GcRc has a deinit) and needs no
         // deinitialization: no trace, no drop, so its objects free on the fastest path.
         let trivial = _isPOD(T.self)
+        if fields == .referencesOnly && !trivial {
+            unmanaged = Unmanaged.passUnretained(try GcType.registerReferencesOnly(name, acyclic, finalizer))
+            return
+        }
         let descriptor = try TypeRegistry.shared.register(TypeDescriptor(
             name: name, payloadSize: MemoryLayout<T>.size, acyclic: acyclic || trivial,
             trace: acyclic || trivial ? nil : { payload, tracer in
@@ -122,5 +132,21 @@ public struct GcType<T: GcObject & ~Copyable>: @unchecked Sendable {
             finalize: finalizer, swiftType: ObjectIdentifier(T.self)))
         unmanaged = Unmanaged.passUnretained(descriptor)
         precondition(MemoryLayout<T>.alignment <= 16, "HakoGC: \(T.self) needs alignment above 16")
+    }
+
+    /// Registers `T` with its references at fixed offsets and neither trace nor drop.
+    @usableFromInline
+    static func registerReferencesOnly(
+        _ name: String, _ acyclic: Bool, _ finalizer: FinalizeFunction?
+    ) throws(TypeRegistryError) -> TypeDescriptor {
+        switch ReferenceLayoutCheck.offsets(of: T.self) {
+        case .failure(let failure):
+            preconditionFailure("HakoGC: \(name) is declared fields: .referencesOnly, but \(failure)")
+        case .success(let offsets):
+            return try TypeRegistry.shared.register(TypeDescriptor(
+                name: name, payloadSize: MemoryLayout<T>.size, acyclic: acyclic,
+                referenceOffsets: offsets,
+                finalize: finalizer, swiftType: ObjectIdentifier(T.self)))
+        }
     }
 }

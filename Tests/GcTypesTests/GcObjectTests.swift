@@ -16,8 +16,8 @@ struct Label: GcObject, ~Copyable {
 }
 
 /// Holds a Swift object: freeing the heap object must release it.
-struct Holder: GcObject, ~Copyable {
-    static let gcType = GcType<Holder>(name: "hako.tests/Holder")
+struct SwiftObjectHolder: GcObject, ~Copyable {
+    static let gcType = GcType<SwiftObjectHolder>(name: "hako.tests/SwiftObjectHolder")
     var held: AnyObject
 }
 
@@ -56,7 +56,7 @@ struct Holder: GcObject, ~Copyable {
         do {
             let w = Witness()
             witness = w
-            let holder = GcRc(Holder(held: w), in: heap)
+            let holder = GcRc(SwiftObjectHolder(held: w), in: heap)
             _ = holder
         }
         // The payload was deinitialized with its object: the Swift object it held is gone.

@@ -3,7 +3,8 @@ import GcCore
 import GcTypes
 
 struct Node: GcObject, ~Copyable {
-    static let gcType = GcType<Node>(name: "bench/Node")
+    // Only GcRc fields and no deinit: the heap releases and traces them itself.
+    static let gcType = GcType<Node>(name: "bench/Node", fields: .referencesOnly)
     var left: GcRc<Node>?
     var right: GcRc<Node>?
     func trace(into tracer: inout GcTracer) { tracer.visit(left); tracer.visit(right) }

@@ -6,7 +6,8 @@ import GcTypes
 import Glibc
 
 struct Node: GcObject, ~Copyable {
-    static let gcType = GcType<Node>(name: "bench/RingNode")
+    // Only GcRc fields and no deinit: the heap releases and traces them itself.
+    static let gcType = GcType<Node>(name: "bench/RingNode", fields: .referencesOnly)
     var next: GcRc<Node>?
     var other: GcRc<Node>?
     func trace(into t: inout GcTracer) { t.visit(next); t.visit(other) }
