@@ -102,7 +102,7 @@ extension HeapCore {
                 let payload = object.payload
                 for offset in offsets {
                     if let child = ObjectRef(bits: payload.load(fromByteOffset: offset, as: UInt.self)) {
-                        traced(child, from: object, mode)
+                        step(child, from: object, mode)  // inlined: `mode` is a constant here
                     }
                 }
             } else if let trace = type.trace {
@@ -112,9 +112,16 @@ extension HeapCore {
         }
     }
 
-    /// One edge `parent → child` in the current phase.
+    /// One edge `parent → child` in the current phase, reported by a trace function.
     @usableFromInline
     func traced(_ child: ObjectRef, from parent: ObjectRef, _ mode: TraceMode) {
+        step(child, from: parent, mode)
+    }
+
+    /// The step itself. Always inlined, so that callers that pass a constant mode
+    /// (every phase walking reference offsets) compile to that mode's case alone.
+    @inline(__always)
+    func step(_ child: ObjectRef, from parent: ObjectRef, _ mode: TraceMode) {
         checkSameHeap(child, parent)
         switch mode {
         case .markGray:
