@@ -4,9 +4,9 @@ demo:
 	scripts/demo.sh
 test:
 	scripts/test.sh
-# The side-by-side benchmark table (about 35 minutes on 2 cores; see docs/performance.md).
+# The side-by-side benchmark table (about 30 minutes on 2 cores; see docs/performance.md).
 bench:
 	scripts/bench.sh
-# Smaller sizes, 3 runs: a few minutes.
+# Smaller sizes, 3 runs: about 2 minutes.
 bench-quick:
 	scripts/bench.sh --quick

@@ -127,7 +127,7 @@ def cases(args):
             ("C jemalloc", peer("bt-c-jemalloc") + [str(n)]),
             ("C arena (floor)", peer("bt-c-arena") + [str(n)]),
         ]
-        # CPython takes about 3.5 minutes per run at depth 21 (30 times Swift ARC):
+        # CPython takes about 7 minutes per run at depth 21 (about 15 times Swift ARC):
         # it runs at the smaller depth unless asked for.
         if n <= 18 or args.slow_peers:
             impls.append(("CPython", script("binary_trees.py") + [str(n)]))
@@ -378,7 +378,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=None, help="measured runs per implementation (default 5, quick 3)")
     ap.add_argument("--quick", action="store_true", help="smaller sizes and 3 runs: minutes, for a quick look")
-    ap.add_argument("--slow-peers", action="store_true", help="also run CPython binary-trees at depth 21 (adds ~20 minutes)")
+    ap.add_argument("--slow-peers", action="store_true", help="also run CPython binary-trees at depth 21 (adds about 45 minutes)")
     ap.add_argument("--only", nargs="*", default=None, help="workloads to run (binary-trees, cyclic-garbage, ...)")
     ap.add_argument("--json", default=os.path.join(HERE, "results", "latest.json"))
     ap.add_argument("--compare", default=None, help="an earlier JSON file to compare medians with")
