@@ -70,7 +70,7 @@ extension HeapCore {
             // A finalizer may have made a new weak reference to a garbage object.
             if object.has(ObjectHeader.hasWeak) { weakTable.clear(object) }
             if object.has(ObjectHeader.buffered) { removeCandidate(object) }
-            dropPayload(object)
+            dropGarbagePayload(object)
         }
         for i in 0..<dead.count {
             stats.freedBytes += freeSlot(dead[i])
@@ -79,6 +79,27 @@ extension HeapCore {
         freedByCollector += dead.count
         draining = wasDraining
         stats.lap(.sweep, &start, now)
+    }
+
+    /// Step 4 for one object. For plain types, references to other garbage are
+    /// skipped: those objects are freed in this sweep whatever their counts say, so
+    /// only references leaving the garbage set are released.
+    @inline(__always)
+    private func dropGarbagePayload(_ object: ObjectRef) {
+        let info = fastTable + object.typeIndex
+        guard info.pointee.plain else {
+            dropPayload(object)
+            return
+        }
+        let payload = object.payload
+        let offsets = info.pointee.offsets
+        for i in 0..<info.pointee.offsetCount {
+            if let child = ObjectRef(bits: payload.load(fromByteOffset: offsets[i], as: UInt.self)),
+               !child.has(ObjectHeader.dying) {
+                checkSameHeap(child, object)
+                release(child)
+            }
+        }
     }
 
     /// Step 3: returns the objects still dead after finalizers ran.
