@@ -141,6 +141,11 @@ public final class TypeDescriptor: @unchecked Sendable {
 @usableFromInline
 struct TypeFastInfo {
     /// The payload's reference slots (`TypeDescriptor.offsets`), owned by the descriptor.
+    /// The loops over them (destroyChain, dropPayload, dropGarbagePayload,
+    /// traceChildren) are written out on purpose: one closure-taking walker measured
+    /// 3–23 % more instructions under callgrind (closures left outlined in the
+    /// collector's phases; a run-time exclusivity check on state the destroy loop's
+    /// closure mutates).
     @usableFromInline var offsets: UnsafeMutablePointer<Int>
     @usableFromInline var offsetCount: Int
     /// Freeing an instance needs nothing but releasing its offset slots: no drop
@@ -153,6 +158,8 @@ struct TypeFastInfo {
     @usableFromInline var hasTrace: Bool
 
     init(_ descriptor: TypeDescriptor) {
+        // SAFETY: with no offsets the pointer is never read; a non-null stand-in
+        // keeps the field non-optional for the hot paths.
         offsets = descriptor.offsets.baseAddress ?? UnsafeMutablePointer(bitPattern: 8).unsafelyUnwrapped
         offsetCount = descriptor.offsets.count
         plain = descriptor.drop == nil && descriptor.trace == nil

@@ -94,6 +94,9 @@ enum ReferenceLayoutCheck {
             payload.storeBytes(of: UInt(bitPattern: scratch + i * standInBytes), toByteOffset: i * 8, as: UInt.self)
         }
         let reported = Tracer.recordReferences(of: payload) { payload, tracer in
+            // SAFETY: every word is a non-null pointer, which is a valid bit pattern for
+            // a GcRc or GcRc? (the reflection check above); the value is only borrowed
+            // for `trace`, never copied, moved or deinitialized.
             payload.assumingMemoryBound(to: T.self).pointee.trace(into: &tracer)
         }
         var seen = [Int](repeating: 0, count: words)
