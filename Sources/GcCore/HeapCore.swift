@@ -172,7 +172,7 @@ final class HeapCore {
         h.pointee.allocationBudget &-= bytes
         if sizeClass >= 0, payloadBytes == type.payloadSize, h.pointee.allocationBudget >= 0,
            let page = Page(bits: allocator.current[sizeClass]), let object = page.takeSlot() {
-            object.initializeHeader(typeIndex: type.index, flags: type.initialFlags, epoch: h.pointee.epoch)
+            object.initializeHeader(word0: type.headerWord, epoch: h.pointee.epoch)
             h.pointee.allocatedObjects &+= 1
             h.pointee.allocatedBytes &+= bytes
             return object
@@ -291,9 +291,7 @@ final class HeapCore {
     @usableFromInline
     func drainPendingDestroys() {
         draining = true
-        while let object = pendingDestroy.pop() {
-            destroyChain(object)
-        }
+        if let first = pendingDestroy.pop() { destroyAll(first) }
         draining = false
         runDeferredCollection()
     }
@@ -304,52 +302,61 @@ final class HeapCore {
     func destroyAndDrain(_ object: ObjectRef) {
         let h = hot
         h.pointee.draining = true
-        destroyChain(object)
-        while let next = pendingDestroy.pop() {
-            destroyChain(next)
-        }
+        destroyAll(object)
         h.pointee.draining = false
         if deferredCollection != nil { runDeferredCollection() }
     }
 
-    /// Destroys `first`, then, in the same loop, the last child whose count it took
-    /// to zero: a list's next node or a tree's last child costs no push and pop.
-    /// Objects of plain types (offset slots only) with no weak reference, finalizer or
-    /// candidate entry take this path; everything else goes through `destroy`.
+    /// Destroys `first`, then everything its destruction queues, in one loop: the
+    /// last child whose count it took to zero is destroyed next without a push and
+    /// pop (a list's next node, a tree's last child), the others wait on
+    /// `pendingDestroy`. Objects of plain types (offset slots only) with no weak
+    /// reference, finalizer or candidate entry take the inline path; everything else
+    /// goes through `destroy`. The freed counters are kept in registers and written
+    /// back when the loop ends or before `destroy` (whose finalizers may read them).
     @inline(__always)
-    private func destroyChain(_ first: ObjectRef) {
+    private func destroyAll(_ first: ObjectRef) {
         var object = first
+        var tally = FreeTally(epoch: hot.pointee.epoch)
         while true {
             let bits = object.bits0
             let info = fastTable + Int(truncatingIfNeeded: (bits & ObjectHeader.typeMask) >> ObjectHeader.typeShift)
-            guard bits & (ObjectHeader.hasWeak | ObjectHeader.hasFinalizer | ObjectHeader.buffered) == 0,
-                  info.pointee.plain else {
-                destroy(object)
-                return
-            }
-            var next: ObjectRef? = nil
-            let payload = object.payload
-            let owner = Page.of(object).owner
-            let offsets = info.pointee.offsets
-            for i in 0..<info.pointee.offsetCount {
-                guard let child = ObjectRef(bits: payload.load(fromByteOffset: offsets[i], as: UInt.self)) else {
+            if bits & (ObjectHeader.hasWeak | ObjectHeader.hasFinalizer | ObjectHeader.buffered) == 0,
+               info.pointee.plain {
+                var next: ObjectRef? = nil
+                let payload = object.payload
+                let owner = Page.of(object).owner
+                let offsets = info.pointee.offsets
+                for i in 0..<info.pointee.offsetCount {
+                    guard let child = ObjectRef(bits: payload.load(fromByteOffset: offsets[i], as: UInt.self)) else {
+                        continue
+                    }
+                    if Page.of(child).owner != owner { crossHeapReference(child, object) }
+                    let childBits = child.bits0
+                    if childBits & (ObjectHeader.rcMask | ObjectHeader.dying) == 1 {
+                        // Its last count: it dies next (the previous "next" waits on the stack).
+                        child.bits0 = (childBits &- 1) | ObjectHeader.dying
+                        if let pending = next { pendingDestroy.push(pending) }
+                        next = child
+                    } else {
+                        release(child)  // still referenced, dying already, or misuse
+                    }
+                }
+                let birth = object.birthEpoch  // before `free` reuses word 1
+                tally.add(bytes: allocator.free(object), birth: birth)
+                if let following = next {
+                    object = following
                     continue
                 }
-                if Page.of(child).owner != owner { crossHeapReference(child, object) }
-                let childBits = child.bits0
-                if childBits & (ObjectHeader.rcMask | ObjectHeader.dying) == 1 {
-                    // Its last count: it dies next (the previous "next" waits on the stack).
-                    child.bits0 = (childBits &- 1) | ObjectHeader.dying
-                    if let pending = next { pendingDestroy.push(pending) }
-                    next = child
-                } else {
-                    release(child)  // still referenced, dying already, or misuse
-                }
+            } else {
+                tally.commit(to: hot)
+                destroy(object)
+                tally = FreeTally(epoch: hot.pointee.epoch)
             }
-            freeSlot(object)
-            guard let following = next else { return }
-            object = following
+            guard let queued = pendingDestroy.pop() else { break }
+            object = queued
         }
+        tally.commit(to: hot)
     }
 
     /// The general path: weak references, finalizers, candidates, drop and trace
@@ -415,16 +422,9 @@ final class HeapCore {
     func freeSlot(_ object: ObjectRef) -> Int {
         let birth = object.birthEpoch
         let bytes = allocator.free(object)
-        let h = hot
-        if birth == h.pointee.epoch {
-            h.pointee.freedYoungCurrent &+= bytes
-        } else if birth == h.pointee.epoch &- 1 {
-            h.pointee.freedYoungPrevious &+= bytes
-        } else {
-            h.pointee.promotedSinceFull &-= bytes  // the old generation shrinks
-        }
-        h.pointee.freedObjects &+= 1
-        h.pointee.freedBytes &+= bytes
+        var tally = FreeTally(epoch: hot.pointee.epoch)
+        tally.add(bytes: bytes, birth: birth)
+        tally.commit(to: hot)
         return bytes
     }
 
@@ -516,6 +516,44 @@ final class HeapCore {
     }
 }
 
+
+/// Frees counted by a destruction loop, written to `HotState` in one go.
+/// The young/old split feeds the promotion accounting (see `HotState`).
+@usableFromInline
+struct FreeTally {
+    let epoch: UInt32
+    var objects = 0
+    var bytes = 0
+    var youngCurrent = 0
+    var youngPrevious = 0
+    var old = 0
+
+    @inline(__always)
+    init(epoch: UInt32) { self.epoch = epoch }
+
+    @inline(__always)
+    mutating func add(bytes slotBytes: Int, birth: UInt32) {
+        objects &+= 1
+        bytes &+= slotBytes
+        if birth == epoch {
+            youngCurrent &+= slotBytes
+        } else if birth == epoch &- 1 {
+            youngPrevious &+= slotBytes
+        } else {
+            old &+= slotBytes
+        }
+    }
+
+    @inline(__always)
+    mutating func commit(to hot: UnsafeMutablePointer<HotState>) {
+        hot.pointee.freedObjects &+= objects
+        hot.pointee.freedBytes &+= bytes
+        hot.pointee.freedYoungCurrent &+= youngCurrent
+        hot.pointee.freedYoungPrevious &+= youngPrevious
+        hot.pointee.promotedSinceFull &-= old  // the old generation shrinks
+        self = FreeTally(epoch: epoch)
+    }
+}
 
 /// The hot mutable state of a heap (see `HeapCore.hot`).
 @usableFromInline

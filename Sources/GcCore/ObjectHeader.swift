@@ -161,6 +161,12 @@ extension ObjectRef {
     }
 
     @inlinable
+    func initializeHeader(word0: UInt64, epoch: UInt32) {
+        bits0 = word0
+        bits1 = UInt64(epoch) << 32
+    }
+
+    @inlinable
     func initializeHeader(typeIndex: Int, flags: UInt64, epoch: UInt32) {
         bits0 = 1 | (UInt64(typeIndex) << ObjectHeader.typeShift) | flags
         bits1 = UInt64(epoch) << 32

@@ -10,12 +10,19 @@ extension ObjectRef {
     @inlinable
     public func beginSharedBorrow() {
         checkOwnerInCheckedBuilds("with")
-        let bits = bits0
-        precondition(bits & ObjectHeader.mutating == 0,
-                     "HakoGC: object read while it is being mutated (nested with/mutate on the same object)")
-        precondition(bits & ObjectHeader.borrowMask != ObjectHeader.borrowMask,
-                     "HakoGC: more than 15 nested shared borrows of one object")
-        bits0 = bits &+ ObjectHeader.borrowUnit
+        // One test covers both refusals: a 16th borrow carries out of the 4 borrow
+        // bits into MUTATING (bit 62), and a payload being mutated has it already.
+        let bits = bits0 &+ ObjectHeader.borrowUnit
+        if bits & ObjectHeader.mutating != 0 { sharedBorrowRefused() }
+        bits0 = bits
+    }
+
+    @usableFromInline
+    func sharedBorrowRefused() -> Never {
+        if bits0 & ObjectHeader.mutating != 0 {
+            preconditionFailure("HakoGC: object read while it is being mutated (nested with/mutate on the same object)")
+        }
+        preconditionFailure("HakoGC: more than 15 nested shared borrows of one object")
     }
 
     /// Ends one `beginSharedBorrow`. An unpaired call corrupts the header (not checked).

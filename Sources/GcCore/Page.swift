@@ -19,7 +19,8 @@ import CJemalloc  // its module map links jemalloc, which becomes the process ma
 // | 24     | 4    | slotSize     | bytes per slot, header included                      |
 // | 28     | 2    | sizeClass    | index into SizeClasses                               |
 // | 30     | 1    | kind         | 0 small, 1 large                                     |
-// | 31     | 1    | inAvailable  | 1 while on its size class's list of pages with room  |
+// | 31     | 1    | room         | 0 unlisted, 1 on its class's list of pages with room, |
+// |        |      |              | 2 the class's current page (see `Page.Room`)          |
 // | 32     | 4    | liveCount    | allocated slots                                      |
 // | 36     | 4    | pageIndex    | position in the heap's list of all pages             |
 // | 40     | 8    | nextAvailable| next page with room in this size class, or 0         |
@@ -82,10 +83,26 @@ struct Page: Equatable {
         get { base.load(fromByteOffset: 30, as: UInt8.self) != 0 }
         nonmutating set { base.storeBytes(of: newValue ? 1 : 0, toByteOffset: 30, as: UInt8.self) }
     }
-    @inlinable var inAvailable: Bool {
-        get { base.load(fromByteOffset: 31, as: UInt8.self) != 0 }
-        nonmutating set { base.storeBytes(of: newValue ? 1 : 0, toByteOffset: 31, as: UInt8.self) }
+    /// Where a small page stands for allocation. A slot freed in a `listed` or
+    /// `current` page needs no list update, which is what `SizeClassAllocator.free`'s
+    /// inline path checks (with `kind`) in one 16-bit load.
+    @usableFromInline
+    enum Room: UInt8 {
+        /// Full when last looked at: not on any list, not current.
+        case unlisted = 0
+        /// On its size class's list of pages with room.
+        case listed = 1
+        /// Its size class's current page (allocation takes from it first).
+        case current = 2
     }
+    @inlinable var room: Room {
+        get { Room(rawValue: base.load(fromByteOffset: 31, as: UInt8.self)).unsafelyUnwrapped }
+        nonmutating set { base.storeBytes(of: newValue.rawValue, toByteOffset: 31, as: UInt8.self) }
+    }
+    @inlinable var inAvailable: Bool { room == .listed }
+    /// Bytes 30–31 (`kind`, `room`): at least 0x100 with a zero low byte exactly when
+    /// the page is small and listed or current.
+    @inlinable var kindAndRoom: UInt16 { base.load(fromByteOffset: 30, as: UInt16.self) }
     @inlinable var liveCount: UInt32 {
         get { base.load(fromByteOffset: 32, as: UInt32.self) }
         nonmutating set { base.storeBytes(of: newValue, toByteOffset: 32, as: UInt32.self) }

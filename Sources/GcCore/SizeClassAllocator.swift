@@ -62,14 +62,21 @@ final class SizeClassAllocator {
     @usableFromInline
     func refillAndAllocate(sizeClass: Int) -> ObjectRef? {
         // The current page is full: take a page with room, else a cached or new one.
+        if let full = Page(bits: current[sizeClass]) { full.room = .unlisted }
         if let page = Page(bits: availableHead[sizeClass]) {
             unlinkAvailable(page)
-            current[sizeClass] = page.bits
+            makeCurrent(page)
             return page.takeSlot()
         }
+        current[sizeClass] = 0
         guard let page = newSmallPage(sizeClass: sizeClass) else { return nil }
-        current[sizeClass] = page.bits
+        makeCurrent(page)
         return page.takeSlot()
+    }
+
+    private func makeCurrent(_ page: Page) {
+        current[page.sizeClass] = page.bits
+        page.room = .current
     }
 
     private func newSmallPage(sizeClass: Int) -> Page? {
@@ -91,7 +98,7 @@ final class SizeClassAllocator {
         page.end = UInt32(Page.headerSize + ((Page.size - Page.headerSize) / slot) * slot)
         page.sizeClass = sizeClass
         page.isLarge = false
-        page.inAvailable = false
+        page.room = .unlisted
         page.liveCount = 0
         page.nextAvailable = 0
         page.prevAvailable = 0
@@ -109,7 +116,7 @@ final class SizeClassAllocator {
         page.owner = owner!
         page.blockBytes = bytes
         page.isLarge = true
-        page.inAvailable = false
+        page.room = .unlisted
         page.slotSize = UInt32(truncatingIfNeeded: min(slotBytes, Int(UInt32.max)))
         page.liveCount = 1
         page.bump = UInt32(Page.headerSize)
@@ -123,8 +130,23 @@ final class SizeClassAllocator {
     }
 
     /// Frees `object`'s slot (the caller has dropped its payload); returns its bytes.
-    @inlinable
+    ///
+    /// Inline path: a small page that is current or already listed, and does not
+    /// become empty, needs only the slot pushed on its free list. Everything else
+    /// (large objects, a full page gaining room, a page becoming empty) is `freeSlow`.
+    @inlinable @inline(__always)
     func free(_ object: ObjectRef) -> Int {
+        let page = Page.of(object)
+        let state = page.kindAndRoom
+        if state >= 0x100, state & 0xFF == 0, page.liveCount > 1 {
+            page.returnSlot(object)
+            return Int(page.slotSize)
+        }
+        return freeSlow(object)
+    }
+
+    @usableFromInline @inline(never)
+    func freeSlow(_ object: ObjectRef) -> Int {
         let page = Page.of(object)
         if page.isLarge {
             let bytes = page.blockBytes - Page.headerSize
@@ -134,7 +156,7 @@ final class SizeClassAllocator {
         }
         let bytes = Int(page.slotSize)
         page.returnSlot(object)
-        if page.bits != current[page.sizeClass] { pageGainedRoom(page) }
+        if page.room != .current { pageGainedRoom(page) }
         return bytes
     }
 
@@ -155,7 +177,7 @@ final class SizeClassAllocator {
         page.nextAvailable = availableHead[cls]
         if let next = Page(bits: availableHead[cls]) { next.prevAvailable = page.bits }
         availableHead[cls] = page.bits
-        page.inAvailable = true
+        page.room = .listed
     }
 
     @usableFromInline
@@ -166,7 +188,7 @@ final class SizeClassAllocator {
             availableHead[page.sizeClass] = page.nextAvailable
         }
         if let next = Page(bits: page.nextAvailable) { next.prevAvailable = page.prevAvailable }
-        page.inAvailable = false
+        page.room = .unlisted
         page.nextAvailable = 0
         page.prevAvailable = 0
     }

@@ -65,6 +65,9 @@ public final class TypeDescriptor: @unchecked Sendable {
     /// Size class of an instance of `payloadSize` bytes; -1 if it is large or the
     /// type is not registered yet (so the allocation fast path refuses it).
     @exclusivity(unchecked) @usableFromInline var sizeClass: Int = -1
+    /// Header word 0 of a new instance (count 1, type index, initial flags); set at
+    /// registration, so allocation stores it without shifting.
+    @exclusivity(unchecked) @usableFromInline var headerWord: UInt64 = 0
     /// Slot bytes of such an instance, header included.
     @usableFromInline let slotBytes: Int
     @usableFromInline let registeredSizeClass: Int

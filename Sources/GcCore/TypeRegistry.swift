@@ -81,6 +81,7 @@ public final class TypeRegistry: Sendable {
             }
             guard state.count < TypeRegistry.capacity else { throw .full(capacity: TypeRegistry.capacity) }
             descriptor.index = state.count
+            descriptor.headerWord = 1 | (UInt64(state.count) << ObjectHeader.typeShift) | descriptor.initialFlags
             descriptor.sizeClass = descriptor.registeredSizeClass
             (fastTable + state.count).initialize(to: TypeFastInfo(descriptor))
             table[state.count] = Unmanaged.passRetained(descriptor)
