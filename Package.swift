@@ -1,6 +1,16 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+// Sanitizer builds (scripts/test-sanitizers.sh). A sanitizer must own malloc, so
+// HAKOGC_SANITIZE=address or =thread (or HAKOGC_SYSTEM_MALLOC=1 alone) builds
+// without jemalloc: heap pages come from the system allocator. With `address`,
+// GcCore also poisons every freed slot's payload (HAKOGC_ASAN), so a read through a
+// stale reference is reported. Normal builds link jemalloc and poison nothing.
+let sanitizer = Context.environment["HAKOGC_SANITIZE"]
+let systemMalloc = sanitizer != nil || Context.environment["HAKOGC_SYSTEM_MALLOC"] != nil
+let sanitizerDefines: [SwiftSetting] =
+    (systemMalloc ? [.define("HAKOGC_SYSTEM_MALLOC")] : []) + (sanitizer == "address" ? [.define("HAKOGC_ASAN")] : [])
+
 let package = Package(
     name: "HakoGC",
     products: [
@@ -18,7 +28,9 @@ let package = Package(
         .systemLibrary(
             name: "CUnwind", pkgConfig: "libunwind",
             providers: [.apt(["libunwind-dev"])]),
-        .target(name: "GcCore", dependencies: ["CJemalloc"]),
+        .target(
+            name: "GcCore", dependencies: systemMalloc ? [] : ["CJemalloc"],
+            swiftSettings: sanitizerDefines),
         .target(name: "GcTypes", dependencies: ["GcCore"]),
         .target(name: "CHakoGC"),
         .target(name: "CrossBoundary", dependencies: ["GcCore", "CHakoGC"]),
@@ -26,7 +38,8 @@ let package = Package(
         .executableTarget(name: "gcstat", dependencies: ["GcProfiler"]),
         .executableTarget(name: "hako-demo", dependencies: ["GcTypes", "GcProfiler"]),
         .target(name: "GcTestSupport", dependencies: ["GcCore"], path: "Tests/GcTestSupport"),
-        .testTarget(name: "GcCoreTests", dependencies: ["GcCore", "GcTestSupport"]),
+        .testTarget(
+            name: "GcCoreTests", dependencies: ["GcCore", "GcTestSupport"], swiftSettings: sanitizerDefines),
         .testTarget(name: "GcTypesTests", dependencies: ["GcTypes"]),
         .testTarget(name: "CrossBoundaryTests", dependencies: ["CrossBoundary", "GcCore"]),
         .testTarget(name: "GcProfilerTests", dependencies: ["GcProfiler", "GcCore"]),

@@ -1,6 +1,5 @@
 import CHakoGC
 import GcCore
-import Synchronization
 
 /// Functions exposed through the registry, called with the one boundary calling
 /// convention (`hgc_fn`). Process-wide and thread-safe; ids are FNV-1a 64 of the
@@ -11,7 +10,7 @@ enum FunctionRegistry {
         let function: hgc_fn
         let context: UnsafeMutableRawPointer?
     }
-    static let entries = Mutex<[UInt64: Entry]>([:])
+    static let entries = ProcessLock<[UInt64: Entry]>([:])
 }
 
 @_cdecl("hgc_register_function")

@@ -169,7 +169,7 @@ enum HeapTable {
         var heap: ForeignHeap?
         var generation: UInt32 = 1
     }
-    private static let slots = Mutex<[Slot]>([])
+    private static let slots = ProcessLock<[Slot]>([])
 
     static func insert(_ heap: ForeignHeap) -> UInt64 {
         slots.withLock { slots in
@@ -204,4 +204,3 @@ enum HeapTable {
 }
 
 import Glibc
-import Synchronization

@@ -36,7 +36,7 @@ public protocol CollectionBridge: AnyObject {
 extension HeapCore {
     /// Step 2/3 callback: `object` is reachable from the foreign side.
     func bridgeMark(_ object: ObjectRef) {
-        precondition(bridgeMarking, "HakoGC: bridgeMark called outside the marking of a full collection")
+        misusePrecondition(bridgeMarking, "HakoGC: bridgeMark called outside the marking of a full collection")
         checkSameHeapObject(object)
         if !object.has(ObjectHeader.marked) {
             object.set(ObjectHeader.marked)
@@ -45,7 +45,7 @@ extension HeapCore {
     }
 
     private func checkSameHeapObject(_ object: ObjectRef) {
-        precondition(Page.of(object).owner == Unmanaged.passUnretained(self).toOpaque(),
+        misusePrecondition(Page.of(object).owner == Unmanaged.passUnretained(self).toOpaque(),
                      "HakoGC: bridgeMark of an object of another heap")
     }
 }

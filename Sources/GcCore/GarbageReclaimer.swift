@@ -46,7 +46,7 @@ extension HeapCore {
             for i in 0..<garbage.count {
                 // The hold must not carry into the type bits.
                 if garbage[i].count == UInt32(ObjectHeader.maxCount) {
-                    preconditionFailure("HakoGC: reference count overflow while finalizing")
+                    fatalError("HakoGC: reference count overflow while finalizing")
                 }
                 garbage[i].addCount(1)
             }

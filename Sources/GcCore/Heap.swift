@@ -282,7 +282,7 @@ public final class Heap {
     /// negative byte count stops the process.
     public func addMemoryPressure(_ bytes: Int) {
         core.ownership.check("addMemoryPressure")
-        precondition(bytes >= 0, "HakoGC: addMemoryPressure with a negative byte count")
+        misusePrecondition(bytes >= 0, "HakoGC: addMemoryPressure with a negative byte count")
         core.externalBytes += bytes
         if core.configuration.automaticCollection && core.oldGrowth >= core.fullThreshold {
             core.collect(.full, reason: .memoryPressure)
@@ -294,7 +294,7 @@ public final class Heap {
     /// a negative count, or more than is currently declared, stops the process.
     public func removeMemoryPressure(_ bytes: Int) {
         core.ownership.check("removeMemoryPressure")
-        precondition(bytes >= 0 && bytes <= core.externalBytes,
+        misusePrecondition(bytes >= 0 && bytes <= core.externalBytes,
                      "HakoGC: removeMemoryPressure(\(bytes)) exceeds the \(core.externalBytes) bytes added")
         core.externalBytes -= bytes
         core.resetAllocationBudget()

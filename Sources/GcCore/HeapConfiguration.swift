@@ -40,10 +40,10 @@ public struct HeapConfiguration: Sendable, Equatable {
     /// every configuration it is given). `emptyPageCache` is read when the heap is
     /// created; the other values take effect at the next allocation.
     func validate() {
-        precondition(minorAllocationBytes > 0, "HakoGC: minorAllocationBytes must be positive")
-        precondition(minorCandidateLimit > 0, "HakoGC: minorCandidateLimit must be positive")
-        precondition(fullGrowthFactor > 1, "HakoGC: fullGrowthFactor must be above 1")
-        precondition(fullMinimumBytes >= 0 && emptyPageCache >= 0,
+        misusePrecondition(minorAllocationBytes > 0, "HakoGC: minorAllocationBytes must be positive")
+        misusePrecondition(minorCandidateLimit > 0, "HakoGC: minorCandidateLimit must be positive")
+        misusePrecondition(fullGrowthFactor > 1, "HakoGC: fullGrowthFactor must be above 1")
+        misusePrecondition(fullMinimumBytes >= 0 && emptyPageCache >= 0,
                      "HakoGC: fullMinimumBytes and emptyPageCache must not be negative")
     }
 }

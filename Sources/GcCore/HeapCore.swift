@@ -224,10 +224,10 @@ final class HeapCore {
         checkOwnerOnHotPath("retain")
         let bits = object.bits0
         if bits & ObjectHeader.rcMask == ObjectHeader.maxCount {
-            preconditionFailure("HakoGC: reference count overflow (2^32 - 1 references to one object)")
+            fatalError("HakoGC: reference count overflow (2^32 - 1 references to one object)")
         }
         if bits & ObjectHeader.typeMask == 0 {
-            preconditionFailure("HakoGC: retain of a freed object (stale reference)")
+            fatalError("HakoGC: retain of a freed object (stale reference)")
         }
         object.bits0 = bits &+ 1
     }
@@ -238,7 +238,7 @@ final class HeapCore {
         let bits = object.bits0
         let count = bits & ObjectHeader.rcMask
         if count == 0 {
-            preconditionFailure(bits & ObjectHeader.typeMask == 0
+            fatalError(bits & ObjectHeader.typeMask == 0
                 ? "HakoGC: release of a freed object (stale reference or double release)"
                 : "HakoGC: release of an object whose count is already 0 (double release)")
         }
@@ -441,14 +441,14 @@ final class HeapCore {
 
     @usableFromInline
     func crossHeapReference(_ child: ObjectRef, _ parent: ObjectRef) -> Never {
-        preconditionFailure("HakoGC: an object of type \(descriptor(of: parent).takeUnretainedValue().name) references an object of another heap (type \(descriptor(of: child).takeUnretainedValue().name)); references between heaps are not supported — pin the object and hold it from outside instead")
+        fatalError("HakoGC: an object of type \(descriptor(of: parent).takeUnretainedValue().name) references an object of another heap (type \(descriptor(of: child).takeUnretainedValue().name)); references between heaps are not supported — pin the object and hold it from outside instead")
     }
 
     /// A trace reported more references to `object` than it has counts: the type's
     /// trace is wrong (a field visited twice, or a reference it does not own).
     @usableFromInline
     func traceOverReported(_ object: ObjectRef) -> Never {
-        preconditionFailure("HakoGC: trace functions report more references to an object of type \(descriptor(of: object).takeUnretainedValue().name) than it has counts; some type's trace visits a field twice or a reference it does not own")
+        fatalError("HakoGC: trace functions report more references to an object of type \(descriptor(of: object).takeUnretainedValue().name) than it has counts; some type's trace visits a field twice or a reference it does not own")
     }
 
     // MARK: Pins and weak references

@@ -20,9 +20,9 @@ extension ObjectRef {
     @usableFromInline
     func sharedBorrowRefused() -> Never {
         if bits0 & ObjectHeader.mutating != 0 {
-            preconditionFailure("HakoGC: object read while it is being mutated (nested with/mutate on the same object)")
+            fatalError("HakoGC: object read while it is being mutated (nested with/mutate on the same object)")
         }
-        preconditionFailure("HakoGC: more than 15 nested shared borrows of one object")
+        fatalError("HakoGC: more than 15 nested shared borrows of one object")
     }
 
     /// Ends one `beginSharedBorrow`. An unpaired call corrupts the header (not checked).
@@ -36,7 +36,7 @@ extension ObjectRef {
     public func beginExclusiveBorrow() {
         checkOwnerInCheckedBuilds("mutate")
         let bits = bits0
-        precondition(bits & (ObjectHeader.mutating | ObjectHeader.borrowMask) == 0,
+        misusePrecondition(bits & (ObjectHeader.mutating | ObjectHeader.borrowMask) == 0,
                      "HakoGC: object mutated while it is being read or mutated (nested with/mutate on the same object)")
         bits0 = bits | ObjectHeader.mutating
     }

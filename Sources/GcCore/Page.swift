@@ -132,6 +132,7 @@ struct Page: Equatable {
             let slot = ObjectRef(bits: head).unsafelyUnwrapped
             freeList = UInt(truncatingIfNeeded: slot.bits1)
             liveCount &+= 1
+            AddressSanitizer.unpoison(slot.address, bytes: Int(slotSize))
             return slot
         }
         let offset = bump
@@ -139,6 +140,7 @@ struct Page: Equatable {
         if offset &+ size <= end {
             bump = offset &+ size
             liveCount &+= 1
+            AddressSanitizer.unpoison(base + Int(offset), bytes: Int(size))
             return ObjectRef(base + Int(offset))
         }
         return nil
@@ -151,6 +153,8 @@ struct Page: Equatable {
         slot.bits1 = UInt64(freeList)
         freeList = slot.bits
         liveCount &-= 1
+        // The header stays readable: page walks and the free list read it.
+        AddressSanitizer.poison(slot.payload, bytes: Int(slotSize) &- ObjectHeader.size)
     }
 
     /// Calls `body` with every allocated object of the page (free slots skipped).
@@ -170,6 +174,37 @@ struct Page: Equatable {
         }
     }
 }
+
+/// Slot-level AddressSanitizer annotations (`HAKOGC_ASAN` builds, see Package.swift).
+/// ASan sees page blocks, not slots, so without these a stale reference into a freed
+/// slot would read the old bytes unnoticed. A slot's payload is poisoned while the
+/// slot is free and unpoisoned when it is handed out; never-used slots are poisoned
+/// with their page. In other builds both calls compile to nothing.
+@usableFromInline
+enum AddressSanitizer {
+    @inlinable @inline(__always)
+    static func poison(_ address: UnsafeMutableRawPointer, bytes: Int) {
+        #if HAKOGC_ASAN
+        hako_asan_poison(address, bytes)
+        #endif
+    }
+
+    @inlinable @inline(__always)
+    static func unpoison(_ address: UnsafeMutableRawPointer, bytes: Int) {
+        #if HAKOGC_ASAN
+        hako_asan_unpoison(address, bytes)
+        #endif
+    }
+}
+
+#if HAKOGC_ASAN
+// The ASan runtime's public interface (sanitizer/asan_interface.h), linked by
+// `-sanitize=address`.
+@usableFromInline @_silgen_name("__asan_poison_memory_region")
+func hako_asan_poison(_ address: UnsafeRawPointer, _ bytes: Int)
+@usableFromInline @_silgen_name("__asan_unpoison_memory_region")
+func hako_asan_unpoison(_ address: UnsafeRawPointer, _ bytes: Int)
+#endif
 
 /// Where page blocks come from: jemalloc with 64 KiB alignment, or the system
 /// allocator in sanitizer builds (`-Xswiftc -DHAKOGC_SYSTEM_MALLOC`), where ASan

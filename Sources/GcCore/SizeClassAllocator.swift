@@ -104,6 +104,7 @@ final class SizeClassAllocator {
         page.prevAvailable = 0
         page.pageIndex = pages.count
         pages.append(page)
+        AddressSanitizer.poison(page.base + Page.headerSize, bytes: Page.size - Page.headerSize)
         return page
     }
 

@@ -19,7 +19,7 @@ struct ThreadOwnership {
     @usableFromInline
     func check(_ call: StaticString) {
         if !isCurrent {
-            preconditionFailure("HakoGC: \(call) called on a thread that does not own the heap; call Heap.transferOwnership() on the new thread first")
+            fatalError("HakoGC: \(call) called on a thread that does not own the heap; call Heap.transferOwnership() on the new thread first")
         }
     }
 }

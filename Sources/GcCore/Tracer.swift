@@ -167,7 +167,7 @@ extension HeapCore {
         case .release:
             release(child)
         case .record:
-            preconditionFailure("HakoGC: a recording tracer reached a heap")
+            fatalError("HakoGC: a recording tracer reached a heap")
         }
     }
 }

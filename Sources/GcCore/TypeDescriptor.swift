@@ -94,11 +94,11 @@ public final class TypeDescriptor: @unchecked Sendable {
         referenceOffsets: [Int] = [], trace: TraceFunction?, drop: DropFunction?,
         finalize: FinalizeFunction?, userData: (any Sendable)?, swiftType: ObjectIdentifier? = nil
     ) {
-        precondition(payloadSize >= 0, "HakoGC: payloadSize of \(name) is negative")
-        precondition(referenceOffsets.isEmpty || trace == nil,
+        misusePrecondition(payloadSize >= 0, "HakoGC: payloadSize of \(name) is negative")
+        misusePrecondition(referenceOffsets.isEmpty || trace == nil,
                      "HakoGC: \(name) gives both referenceOffsets and trace; give one")
         for offset in referenceOffsets {
-            precondition(offset >= 0 && offset % 8 == 0 && offset + 8 <= payloadSize,
+            misusePrecondition(offset >= 0 && offset % 8 == 0 && offset + 8 <= payloadSize,
                          "HakoGC: reference offset \(offset) of \(name) is not an aligned slot in its payload")
         }
         self.name = name

@@ -1,4 +1,3 @@
-import Synchronization
 
 /// Why a registration was refused. A plain value.
 public enum TypeRegistryError: Error, Equatable, CustomStringConvertible {
@@ -43,7 +42,7 @@ public final class TypeRegistry: Sendable {
         var byID: [UInt64: TypeDescriptor] = [:]
         var count = 1
     }
-    private let state = Mutex(State())
+    private let state = ProcessLock(State())
     // SAFETY: written once per index under `state`'s lock before the index is handed
     // out; never rewritten, so unlocked reads of handed-out indices are race-free.
     nonisolated(unsafe) private let table: UnsafeMutablePointer<Unmanaged<TypeDescriptor>?>

@@ -60,7 +60,7 @@ public struct GcArray<Element>: GcHandle {
 
     init(adopting array: [Element], mayBeShared: Bool, in heap: Heap) {
         // Handles inside a heap array would be references the collector cannot see.
-        precondition(!(Element.self is any GcHandle.Type),
+        misusePrecondition(!(Element.self is any GcHandle.Type),
                      "HakoGC: GcArray<\(Element.self)> holds heap handles the collector cannot see; use GcRefArray")
         let rc = GcRc(GcArrayStorage(elements: array, mayBeShared: mayBeShared), in: heap)
         anchor = GcAnchor(adopting: rc.unsafeRelinquish())

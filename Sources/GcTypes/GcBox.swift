@@ -90,7 +90,7 @@ public struct GcValue<Value>: GcObject {
 /// Heap types of generic Swift types, registered once per specialization.
 /// (Swift has no static stored properties in generic types.)
 public enum GenericGcTypes {
-    private static let cache = Mutex<[ObjectIdentifier: TypeDescriptor]>([:])
+    private static let cache = ProcessLock<[ObjectIdentifier: TypeDescriptor]>([:])
 
     /// The registered type for `T` (acyclic unless said otherwise: the generic
     /// containers here hold plain values, except `GcRefArray`).
@@ -111,4 +111,3 @@ public enum GenericGcTypes {
     }
 }
 
-import Synchronization

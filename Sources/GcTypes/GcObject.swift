@@ -70,8 +70,8 @@ public struct GcType<T: GcObject & ~Copyable>: @unchecked Sendable {
     /// stops the process with a message.
     @inlinable
     public init(registered descriptor: TypeDescriptor) {
-        precondition(descriptor.index != 0, "HakoGC: \(descriptor.name) is not registered")
-        precondition(descriptor.swiftType == ObjectIdentifier(T.self),
+        misusePrecondition(descriptor.index != 0, "HakoGC: \(descriptor.name) is not registered")
+        misusePrecondition(descriptor.swiftType == ObjectIdentifier(T.self),
                      "HakoGC: \(descriptor.name) was not registered for \(T.self)")
         unmanaged = Unmanaged.passUnretained(descriptor)
     }
@@ -97,7 +97,7 @@ public struct GcType<T: GcObject & ~Copyable>: @unchecked Sendable {
         do {
             try self.init(registering: name, acyclic: acyclic, fields: fields, finalize: finalize)
         } catch {
-            preconditionFailure("HakoGC: cannot register \(T.self): \(error)")
+            fatalError("HakoGC: cannot register \(T.self): \(error)")
         }
     }
 
@@ -131,7 +131,7 @@ public struct GcType<T: GcObject & ~Copyable>: @unchecked Sendable {
             drop: trivial ? nil : { payload in payload.assumingMemoryBound(to: T.self).deinitialize(count: 1) },
             finalize: finalizer, swiftType: ObjectIdentifier(T.self)))
         unmanaged = Unmanaged.passUnretained(descriptor)
-        precondition(MemoryLayout<T>.alignment <= 16, "HakoGC: \(T.self) needs alignment above 16")
+        misusePrecondition(MemoryLayout<T>.alignment <= 16, "HakoGC: \(T.self) needs alignment above 16")
     }
 
     /// Registers `T` with its references at fixed offsets and neither trace nor drop.
@@ -141,7 +141,7 @@ public struct GcType<T: GcObject & ~Copyable>: @unchecked Sendable {
     ) throws(TypeRegistryError) -> TypeDescriptor {
         switch ReferenceLayoutCheck.offsets(of: T.self) {
         case .failure(let failure):
-            preconditionFailure("HakoGC: \(name) is declared fields: .referencesOnly, but \(failure)")
+            fatalError("HakoGC: \(name) is declared fields: .referencesOnly, but \(failure)")
         case .success(let offsets):
             return try TypeRegistry.shared.register(TypeDescriptor(
                 name: name, payloadSize: MemoryLayout<T>.size, acyclic: acyclic,

@@ -33,7 +33,7 @@ public struct GcRc<T: GcObject & ~Copyable>: ~Copyable {
         do {
             self = try GcRc.make(value, in: heap)
         } catch {
-            preconditionFailure("HakoGC: \(error)")
+            fatalError("HakoGC: \(error)")
         }
     }
 

@@ -65,7 +65,7 @@ public struct GcRefArray<Element: GcObject & ~Copyable>: GcHandle {
 
     private func adopt(_ element: consuming GcRc<Element>) -> UInt {
         let object = element.unsafeRelinquish()
-        precondition(object.isInSameHeap(as: anchor.object),
+        misusePrecondition(object.isInSameHeap(as: anchor.object),
                      "HakoGC: GcRefArray element from another heap; references between heaps are not supported")
         return object.bits
     }

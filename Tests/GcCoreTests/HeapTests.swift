@@ -188,14 +188,18 @@ import GcTestSupport
         heap.release(o)
         final class Box: @unchecked Sendable { let heap: Heap; init(_ h: Heap) { heap = h } }
         let box = Box(heap)
+        // The hand-back goes through a mutex (`Thread.isFinished` does not order
+        // the thread's heap writes before ours; ThreadSanitizer reports it).
+        let done = ProcessLock(false)
         let t = Thread {
             box.heap.transferOwnership()
             let o = RawNode.make(box.heap, id: 2)
             box.heap.release(o)
             box.heap.collect(.full)
+            done.withLock { $0 = true }
         }
         t.start()
-        while !t.isFinished { await Task.yield() }
+        while !done.withLock({ $0 }) { await Task.yield() }
         heap.transferOwnership()
         #expect(heap.statistics().allocatedObjects == 2)
     }

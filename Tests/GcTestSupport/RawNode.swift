@@ -1,5 +1,4 @@
 import GcCore
-import Synchronization
 
 /// Records which objects were finalized, per heap (tests run in parallel, so no globals).
 public final class FinalizeRecorder {

@@ -143,11 +143,13 @@ func countNodes(_ node: borrowing GcRc<TreeNode>) -> Int {
     /// Fifteen nested reads are allowed (and leave the header as it was); the
     /// sixteenth would carry into the MUTATING bit and is refused with its own message.
     @Test func fifteenNestedReadsPassAndTheSixteenthStops() async throws {
-        let heap = Heap()
-        let a = GcRc(TreeNode(label: "x"), in: heap)
-        func nest(_ depth: Int) -> Int { depth == 0 ? 0 : a.with { _ in 1 + nest(depth - 1) } }
-        #expect(nest(15) == 15)
-        #expect(a.mutate { $0.label = "y"; return 1 } == 1)  // no borrow left behind
+        do {  // ends before the `await`: the test may resume on another thread
+            let heap = Heap()
+            let a = GcRc(TreeNode(label: "x"), in: heap)
+            func nest(_ depth: Int) -> Int { depth == 0 ? 0 : a.with { _ in 1 + nest(depth - 1) } }
+            #expect(nest(15) == 15)
+            #expect(a.mutate { $0.label = "y"; return 1 } == 1)  // no borrow left behind
+        }
         let result = try await #require(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             let heap = Heap()
             let a = GcRc(TreeNode(label: "x"), in: heap)
