@@ -27,8 +27,9 @@ public struct HeapConfiguration: Sendable, Equatable {
     /// The least growth that triggers a full collection. On a live heap a change takes
     /// effect after the next full collection.
     public var fullMinimumBytes: Int = 32 << 20
-    /// Empty pages kept for reuse; more are given back to the system at once.
-    /// Read only when the heap is created.
+    /// Empty pages always kept for reuse. Beyond this floor the heap keeps at most
+    /// as many empty pages as it has pages in use, and gives the rest back at once
+    /// (`Heap.trim()` gives the cache back). Read only when the heap is created.
     public var emptyPageCache: Int = 16
     /// When false, collections run only when asked for (`collect`).
     public var automaticCollection: Bool = true

@@ -206,16 +206,24 @@ func hako_asan_poison(_ address: UnsafeRawPointer, _ bytes: Int)
 func hako_asan_unpoison(_ address: UnsafeRawPointer, _ bytes: Int)
 #endif
 
-/// Where page blocks come from: jemalloc with 64 KiB alignment, or the system
-/// allocator in sanitizer builds (`-Xswiftc -DHAKOGC_SYSTEM_MALLOC`), where ASan
-/// must see every block.
+/// Where page blocks come from: jemalloc with 64 KiB alignment, from an arena of
+/// their own that hands freed blocks back to the system at once (the heap keeps its
+/// own empty-page cache, SizeClassAllocator.swift, so a block it frees is surplus;
+/// left in a default arena, such blocks stayed resident for jemalloc's 10-second
+/// decay). Sanitizer builds (`HAKOGC_SANITIZE`, Package.swift) use the system
+/// allocator, which the sanitizer must see.
 enum PageMemory {
+    #if !HAKOGC_SYSTEM_MALLOC
+    /// Process-wide; created on first use (thread-safe: a static let).
+    static let flags: Int32 = hako_mallocx_page_flags(Page.size, hako_create_page_arena())
+    #endif
+
     static func allocate(bytes: Int) -> UnsafeMutableRawPointer? {
         #if HAKOGC_SYSTEM_MALLOC
         var out: UnsafeMutableRawPointer?
         return posix_memalign(&out, Page.size, bytes) == 0 ? out : nil
         #else
-        return mallocx(bytes, hako_mallocx_align_flags(Page.size))
+        return mallocx(bytes, flags)
         #endif
     }
 
@@ -223,8 +231,7 @@ enum PageMemory {
         #if HAKOGC_SYSTEM_MALLOC
         Glibc.free(block)
         #else
-        sdallocx(block, bytes, hako_mallocx_align_flags(Page.size))
+        sdallocx(block, bytes, flags)
         #endif
     }
 }
-

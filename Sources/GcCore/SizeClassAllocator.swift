@@ -3,8 +3,13 @@
 ///
 /// Allocation is a free-list pop or a bump in the current page of the size class.
 /// A page that gains a free slot joins its class's list of pages with room; a page
-/// that becomes empty goes to a small cache, and pages beyond the cache are given
-/// back to jemalloc at once. Every page is listed in `pages`, so the heap can walk
+/// that becomes empty goes to the empty-page cache, which holds at most as many
+/// pages as are in use (and at least `emptyPageCache`): a program that frees and
+/// rebuilds a structure reuses its pages instead of returning them to jemalloc and
+/// asking again (which cost time, and with some allocation patterns jemalloc did
+/// not reuse the returned blocks: 480 MB resident instead of 44 for binary-trees at
+/// depth 18). What the bound refuses is given back at once, so the pages held never
+/// exceed twice those in use plus the floor. `trim()` gives the cache back. Every page is listed in `pages`, so the heap can walk
 /// all objects (full collection, snapshots, leak checks).
 ///
 /// Thread rule: owned by one heap, used by that heap's owner thread only.
@@ -197,17 +202,27 @@ final class SizeClassAllocator {
     @usableFromInline
     func retireEmpty(_ page: Page) {
         detach(page)
-        if emptyCache.count < emptyCacheLimit {
+        if emptyCache.count < emptyCacheBound {
             emptyCache.append(page)
         } else {
             freeBlock(page)
         }
+        shrinkEmptyCacheToBound()
     }
 
     @usableFromInline
     func removePage(_ page: Page) {
         detach(page)
         freeBlock(page)
+        shrinkEmptyCacheToBound()
+    }
+
+    /// How many empty pages may be kept: as many as are in use, at least the floor.
+    var emptyCacheBound: Int { max(emptyCacheLimit, pages.count) }
+
+    /// Pages in use shrank: give back cached pages beyond the bound.
+    private func shrinkEmptyCacheToBound() {
+        while emptyCache.count > emptyCacheBound { freeBlock(emptyCache.removeLast()) }
     }
 
     /// Removes `page` from `pages` in O(1) (swap with the last).

@@ -90,6 +90,28 @@ import GcTestSupport
         #expect(empty.pagesReleased >= full.pages - 3)
     }
 
+    /// Dropping and rebuilding a structure as large as the rest of the heap reuses
+    /// the cached pages; the cache never holds more pages than are in use (beyond
+    /// the floor), and `trim` empties it.
+    @Test func emptyPagesAreReusedWithinTheBound() {
+        let (heap, _) = makeHeap { $0.emptyPageCache = 2 }
+        let keep = (0..<50_000).map { RawNode.make(heap, id: $0) }  // the live part
+        var released = 0
+        for round in 0..<4 {
+            let temporary = (0..<40_000).map { RawNode.make(heap, id: $0) }
+            for o in temporary { heap.release(o) }
+            let s = heap.statistics()
+            #expect(s.cachedEmptyPages <= max(2, s.pages))
+            if round == 0 { released = s.pagesReleased }
+        }
+        #expect(heap.statistics().pagesReleased == released, "later rounds reuse the cached pages")
+        for o in keep { heap.release(o) }
+        let empty = heap.statistics()
+        #expect(empty.cachedEmptyPages <= 2 && empty.pages <= 1)
+        heap.trim()
+        #expect(heap.statistics().cachedEmptyPages == 0)
+    }
+
     @Test func largeObjectsLiveInTheirOwnBlocks() throws {
         let (heap, _) = makeHeap()
         let big = try TypeRegistry.shared.register(TypeDescriptor(name: "hako.tests/Big", payloadSize: 100_000))
