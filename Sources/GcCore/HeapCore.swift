@@ -48,7 +48,11 @@ final class HeapCore {
         get { hot.pointee.finalizerDepth }
         set { hot.pointee.finalizerDepth = newValue }
     }
-    var deferredCollection: CollectionKind? = nil
+    /// A collection asked for while the heap was mid-update (HeapCore+Collection.swift).
+    @inlinable var deferredCollection: CollectionKind? {
+        get { hot.pointee.deferredCollection }
+        set { hot.pointee.deferredCollection = newValue }
+    }
     /// Bytes allocated since the last collection.
     var bytesSinceMinor: Int { allocatedBytes &- hot.pointee.allocatedBytesAtCollection }
     @inlinable var fullThreshold: Int {
@@ -301,6 +305,18 @@ final class HeapCore {
     @usableFromInline
     func destroyAndDrain(_ object: ObjectRef) {
         let h = hot
+        let bits = object.bits0
+        let info = fastTable + Int(truncatingIfNeeded: (bits & ObjectHeader.typeMask) >> ObjectHeader.typeShift)
+        if bits & (ObjectHeader.hasWeak | ObjectHeader.hasFinalizer | ObjectHeader.buffered) == 0,
+           info.pointee.plain, info.pointee.offsetCount == 0 {
+            // A plain object with no reference slots releases nothing: free it here,
+            // without the loop's set-up (the common single free of a leaf object).
+            let birth = object.birthEpoch
+            var tally = FreeTally(epoch: h.pointee.epoch)
+            tally.add(bytes: allocator.free(object), birth: birth)
+            tally.commit(to: h)
+            return
+        }
         h.pointee.draining = true
         destroyAll(object)
         h.pointee.draining = false
@@ -360,7 +376,7 @@ final class HeapCore {
     }
 
     /// The general path: weak references, finalizers, candidates, drop and trace
-    /// functions. Out of line, so the plain path in `destroyChain` stays small.
+    /// functions. Out of line, so the plain path in `destroyAll` stays small.
     @inline(never)
     private func destroy(_ object: ObjectRef) {
         let type = descriptor(of: object)
@@ -560,6 +576,7 @@ struct FreeTally {
 struct HotState {
     @usableFromInline var epoch: UInt32 = 2
     @usableFromInline var draining: Bool = false
+    @usableFromInline var deferredCollection: CollectionKind? = nil
     @usableFromInline var collecting: Bool = false
     @usableFromInline var finalizerDepth: Int = 0
     /// Bytes that may still be allocated before the pacing rule must be checked

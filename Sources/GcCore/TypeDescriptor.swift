@@ -144,7 +144,7 @@ public final class TypeDescriptor: @unchecked Sendable {
 @usableFromInline
 struct TypeFastInfo {
     /// The payload's reference slots (`TypeDescriptor.offsets`), owned by the descriptor.
-    /// The loops over them (destroyChain, dropPayload, dropGarbagePayload,
+    /// The loops over them (destroyAll, dropPayload, dropGarbagePayload,
     /// traceChildren) are written out on purpose: one closure-taking walker measured
     /// 3–23 % more instructions under callgrind (closures left outlined in the
     /// collector's phases; a run-time exclusivity check on state the destroy loop's
