@@ -38,12 +38,7 @@ public enum DefaultHeap {
         return key
     }()
 
-    /// The Copyable handles (anchor-backed roots). Values of these types hold heap
-/// references the collector cannot see, so plain-value containers (`GcArray`) refuse
-/// them as elements: use `GcRefArray` for arrays of heap references.
-public protocol GcHandle {}
-
-/// The calling thread's default heap, created on first use. Use it (and drop the
+    /// The calling thread's default heap, created on first use. Use it (and drop the
     /// objects allocated in it) on this thread only; another thread gets its own.
     public static var current: Heap {
         if let pointer = pthread_getspecific(key) {

@@ -11,9 +11,24 @@ public struct GcArrayStorage<Element>: GcObject {
     /// The buffer may also be referenced by a Swift array outside the heap.
     @usableFromInline var mayBeShared: Bool
 
-    /// `hako/Array<…>`, registered (acyclic) on first use per `Element`.
+    @inlinable
+    init(elements: [Element], mayBeShared: Bool) {
+        self.elements = elements
+        self.mayBeShared = mayBeShared
+    }
+
+    /// `hako/Array<…>`, registered (acyclic) on first use per `Element`. An
+    /// `Element` that is a heap handle is refused then, once per type, with a
+    /// message: the collector could not see references inside a Swift array.
     public static var gcType: GcType<GcArrayStorage<Element>> {
-        GenericGcTypes.type(for: Self.self, name: "hako/Array<\(String(reflecting: Element.self))>")
+        GenericGcTypes.type(for: Self.self, name: registrationName())
+    }
+
+    /// Checks `Element` and names the type; runs only when the type registers.
+    static func registrationName() -> String {
+        misusePrecondition(!(Element.self is any GcHandle.Type),
+                     "HakoGC: GcArray<\(Element.self)> holds heap handles the collector cannot see; use GcRefArray")
+        return "hako/Array<\(String(reflecting: Element.self))>"
     }
 }
 
@@ -49,6 +64,7 @@ public struct GcArray<Element>: GcHandle {
     }
 
     /// Wraps `array`'s buffer in O(1), copying no element.
+    @inlinable  // specialized per Element: no generic metadata or type lookups
     public init(_ array: [Element], in heap: Heap = DefaultHeap.current) {
         self.init(adopting: array, mayBeShared: true, in: heap)
     }
@@ -58,10 +74,9 @@ public struct GcArray<Element>: GcHandle {
         self.init(adopting: Array(elements), mayBeShared: false, in: heap)
     }
 
+    @inlinable
     init(adopting array: [Element], mayBeShared: Bool, in heap: Heap) {
-        // Handles inside a heap array would be references the collector cannot see.
-        misusePrecondition(!(Element.self is any GcHandle.Type),
-                     "HakoGC: GcArray<\(Element.self)> holds heap handles the collector cannot see; use GcRefArray")
+        // Handles as elements are refused when the type registers (`gcType`).
         let rc = GcRc(GcArrayStorage(elements: array, mayBeShared: mayBeShared), in: heap)
         anchor = GcAnchor(adopting: rc.unsafeRelinquish())
     }

@@ -1,4 +1,5 @@
 import GcCore
+import Synchronization
 
 /// A Copyable handle to a boxed `T` in a heap, for Swift code that needs to keep
 /// heap objects in ordinary Swift places: arrays, dictionaries, class properties,
@@ -89,25 +90,81 @@ public struct GcValue<Value>: GcObject {
 
 /// Heap types of generic Swift types, registered once per specialization.
 /// (Swift has no static stored properties in generic types.)
+///
+/// Lookups read a lock-free table (`GenericTypeTable`): a conversion such as
+/// `GcArray([Int])` asks for its type every time, and a lock plus a dictionary
+/// lookup was most of its cost. Registration takes the lock.
 public enum GenericGcTypes {
     private static let cache = ProcessLock<[ObjectIdentifier: TypeDescriptor]>([:])
+    private static let table = GenericTypeTable()
 
     /// The registered type for `T` (acyclic unless said otherwise: the generic
     /// containers here hold plain values, except `GcRefArray`).
-    /// Any thread (a lock guards the cache). `name` is used once, with whitespace
-    /// removed; a refused registration stops the process.
+    /// Any thread. `name` is used once, with whitespace removed; a refused
+    /// registration stops the process.
     public static func type<T: GcObject & ~Copyable>(
         for _: T.Type, name: @autoclosure () -> String, acyclic: Bool = true
     ) -> GcType<T> {
-        let key = ObjectIdentifier(T.self)
-        if let found = cache.withLock({ $0[key] }) { return GcType(registered: found) }
+        let key = UInt(bitPattern: ObjectIdentifier(T.self))  // the metadata address
+        if let found = table.lookup(key) { return GcType(registered: found) }
+        if let found = cache.withLock({ $0[ObjectIdentifier(T.self)] }) { return GcType(registered: found) }
         let safeName = name().filter { !$0.isWhitespace }
         let made = GcType<T>(name: safeName, acyclic: acyclic)
         return cache.withLock { cache in
-            if let raced = cache[key] { return GcType(registered: raced) }
-            cache[key] = made.descriptor
+            if let raced = cache[ObjectIdentifier(T.self)] { return GcType(registered: raced) }
+            cache[ObjectIdentifier(T.self)] = made.descriptor
+            table.insert(key, made.descriptor)  // under the lock: one writer at a time
             return made
         }
     }
 }
 
+/// A fixed, insert-only hash table from a type's metadata address to its registered
+/// descriptor, read without a lock. Writers (serialized by the caller's lock) store
+/// the value, then publish the key with a releasing store; readers load the key with
+/// an acquiring load, so a key they see has its value. Entries are never removed
+/// (descriptors live for the process). When the table is full, `insert` does nothing
+/// and lookups of later types fall back to the caller's locked dictionary.
+final class GenericTypeTable: @unchecked Sendable {
+    static let capacity = 4096  // a power of two
+    // SAFETY: allocated once, never freed or moved; `keys` are atomics, and each
+    // `values` slot is written once, before its key is published.
+    private let keys: UnsafeMutablePointer<Atomic<UInt>>
+    private let values: UnsafeMutablePointer<Unmanaged<TypeDescriptor>?>
+
+    init() {
+        keys = .allocate(capacity: Self.capacity)
+        for i in 0..<Self.capacity { (keys + i).initialize(to: Atomic(0)) }
+        values = .allocate(capacity: Self.capacity)
+        values.initialize(repeating: nil, count: Self.capacity)
+    }
+
+    private static func start(_ key: UInt) -> Int { Int(truncatingIfNeeded: (key >> 4) ^ (key >> 16)) & (capacity - 1) }
+
+    /// The descriptor published under `key` (a metadata address, never 0), if any.
+    func lookup(_ key: UInt) -> TypeDescriptor? {
+        var i = Self.start(key)
+        for _ in 0..<Self.capacity {
+            let k = keys[i].load(ordering: .acquiring)
+            if k == key { return values[i]?.takeUnretainedValue() }
+            if k == 0 { return nil }
+            i = (i + 1) & (Self.capacity - 1)
+        }
+        return nil
+    }
+
+    /// Publishes `descriptor` under `key`. Callers hold one lock across all inserts.
+    func insert(_ key: UInt, _ descriptor: TypeDescriptor) {
+        var i = Self.start(key)
+        for _ in 0..<Self.capacity {
+            let k = keys[i].load(ordering: .relaxed)
+            if k == key { return }
+            if k == 0 {
+                values[i] = Unmanaged.passUnretained(descriptor)  // the registry keeps it
+                keys[i].store(key, ordering: .releasing)
+                return
+            }
+            i = (i + 1) & (Self.capacity - 1)
+        }
+    }
+}

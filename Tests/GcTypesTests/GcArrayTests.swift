@@ -5,6 +5,17 @@ import GcCore
 private func base<T>(_ a: [T]) -> UnsafeRawPointer? { a.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) } }
 
 @Suite struct GcArrayTests {
+    /// Handles as plain elements would be references the collector cannot see: the
+    /// element type is refused when its array type registers, with a message.
+    @Test func handleElementsAreRefused() async throws {
+        let result = try await #require(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let heap = Heap()
+            _ = GcArray([GcString("x", in: heap)], in: heap)
+        }
+        let message = String(decoding: result.standardErrorContent, as: UTF8.self)
+        #expect(message.contains("holds heap handles the collector cannot see; use GcRefArray"))
+    }
+
     @Test func collectionAPI() {
         let heap = Heap()
         let a = GcArray([3, 1, 2], in: heap)
