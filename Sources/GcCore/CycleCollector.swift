@@ -23,7 +23,10 @@
 //   ScanBlack(S):black S; for T young child: RC(T) += 1; ScanBlack(T) if not black
 //   CollectWhite:white → garbage (DYING); then every reference from the garbage to
 //                young objects gets its count back, so counts are true again
-//                before finalizers run (GarbageReclaimer.swift).
+//                before finalizers run (GarbageReclaimer.swift). When no garbage
+//                object has a finalizer and all are of plain types, nothing reads
+//                those counts: the restore is skipped, and the sweep does not
+//                release the references it would have restored.
 //
 // Each procedure is iterative over an explicit stack: no recursion depth limit.
 
@@ -57,13 +60,32 @@ extension HeapCore {
         for i in 0..<roots.count { scan(roots[i]) }
         stats.lap(.scan, &start, now)
 
-        // CollectWhite, then give back the counts the garbage contributed.
+        // CollectWhite, then give back the counts the garbage contributed, if anything
+        // will read them: finalizers (which may resurrect) and drop or trace
+        // functions (which release every reference). Garbage of plain types without
+        // finalizers is freed without them: the sweep then releases only references
+        // the subtraction did not touch (to old or acyclic objects).
         let garbage = RefStack()
         for i in 0..<roots.count { collectWhite(roots[i], into: garbage) }
-        for i in 0..<garbage.count { traceChildren(of: garbage[i], .restore) }
+        let restore = garbageNeedsTrueCounts(garbage)
+        if restore {
+            for i in 0..<garbage.count { traceChildren(of: garbage[i], .restore) }
+        }
         stats.lap(.collectWhite, &start, now)
 
-        reclaim(garbage, &stats)
+        reclaim(garbage, &stats, countsRestored: restore)
+    }
+
+    /// Whether some garbage object has a finalizer or is not of a plain type (see
+    /// `minorCollection`).
+    private func garbageNeedsTrueCounts(_ garbage: RefStack) -> Bool {
+        for i in 0..<garbage.count {
+            let object = garbage[i]
+            if object.has(ObjectHeader.hasFinalizer) || !(fastTable + object.typeIndex).pointee.plain {
+                return true
+            }
+        }
+        return false
     }
 
     /// The epoch moves by allocation volume, not per collection, so minors that the

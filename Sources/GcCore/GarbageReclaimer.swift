@@ -30,7 +30,10 @@ struct CollectionStats {
 }
 
 extension HeapCore {
-    func reclaim(_ garbage: RefStack, _ stats: inout CollectionStats) {
+    /// `countsRestored: false` (minor collections only, see `minorCollection`): the
+    /// garbage is all of plain types without finalizers, and its references to young
+    /// cyclic objects were subtracted and not given back, so the sweep skips them.
+    func reclaim(_ garbage: RefStack, _ stats: inout CollectionStats, countsRestored: Bool = true) {
         guard !garbage.isEmpty else { return }
         var start = now
         var finalizable = 0
@@ -70,7 +73,11 @@ extension HeapCore {
             // A finalizer may have made a new weak reference to a garbage object.
             if object.has(ObjectHeader.hasWeak) { weakTable.clear(object) }
             if object.has(ObjectHeader.buffered) { removeCandidate(object) }
-            dropGarbagePayload(object)
+            if countsRestored {
+                dropGarbagePayload(object)
+            } else {
+                dropUnrestoredGarbagePayload(object)
+            }
         }
         for i in 0..<dead.count {
             stats.freedBytes += freeSlot(dead[i])
@@ -96,6 +103,24 @@ extension HeapCore {
         for i in 0..<info.pointee.offsetCount {
             if let child = ObjectRef(bits: payload.load(fromByteOffset: offsets[i], as: UInt.self)),
                !child.has(ObjectHeader.dying) {
+                checkSameHeap(child, object)
+                release(child)
+            }
+        }
+    }
+
+    /// Step 4 when the minor collection skipped the restore: the object is of a plain
+    /// type; references to garbage are skipped as above, and so are references to
+    /// objects in the minor collection's scope, whose counts never included them
+    /// again. References to old or acyclic objects are released.
+    @inline(__always)
+    private func dropUnrestoredGarbagePayload(_ object: ObjectRef) {
+        let info = fastTable + object.typeIndex
+        let payload = object.payload
+        let offsets = info.pointee.offsets
+        for i in 0..<info.pointee.offsetCount {
+            if let child = ObjectRef(bits: payload.load(fromByteOffset: offsets[i], as: UInt.self)),
+               !child.has(ObjectHeader.dying), !inMinorScope(child) {
                 checkSameHeap(child, object)
                 release(child)
             }

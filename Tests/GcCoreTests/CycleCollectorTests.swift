@@ -75,6 +75,35 @@ import GcTestSupport
         #expect(heap.statistics().liveObjects == 0)
     }
 
+    /// Garbage of a plain type without finalizer is freed without restoring its
+    /// counts (CycleCollector.swift): the sweep releases its references to old
+    /// objects, and skips those to young live objects, which the trial deletion
+    /// already subtracted. Both kinds of target end with their true counts.
+    @Test func plainGarbageLeavesTrueCountsBehind() {
+        let (heap, _) = makeHeap()
+        let old = RawNode.make(heap, id: -1, plain: true)
+        heap.collect(.minor); heap.collect(.minor)  // `old` is old now
+        for round in 0..<10 {
+            let young = RawNode.make(heap, id: -2 - round, plain: true)
+            let ring = makeRing(heap, n: 16, firstID: round * 16, pointingAt: old, plain: true)
+            var node = ring
+            for i in 0..<16 {
+                if i % 2 == 0 { RawNode.link(heap, node, 2, young) }
+                node = RawNode.child(heap, node, 0)!
+            }
+            #expect(heap.referenceCount(old) == 17 && heap.referenceCount(young) == 9)
+            heap.release(ring)
+            let event = heap.collect(.minor)!
+            #expect(event.freedObjects == 16)
+            #expect(heap.referenceCount(old) == 1, "round \(round)")
+            #expect(heap.referenceCount(young) == 1, "round \(round)")
+            heap.release(young)
+        }
+        heap.release(old)
+        #expect(heap.statistics().liveObjects == 0)
+        #expect(heap.statistics().freedByCollector == 160)
+    }
+
     @Test func oldCyclesNeedTheFullCollection() {
         let (heap, recorder) = makeHeap()
         let ring = makeRing(heap, n: 16, firstID: 0)

@@ -32,6 +32,13 @@ public enum RawNode {
         },
         finalize: recordFinalization))
 
+    /// The same layout by offsets, without a finalizer: a plain type, which the
+    /// heap destroys and collects on its fast paths. The reference model tells its
+    /// deaths by walking the heap instead of by finalizations.
+    public static let plainType: TypeDescriptor = try! TypeRegistry.shared.register(TypeDescriptor(
+        name: "hako.tests/RawPlainNode", payloadSize: slots * 8 + 8,
+        referenceOffsets: (0..<slots).map { $0 * 8 }))
+
     /// A type with no references: acyclic, never a candidate.
     public static let leaf: TypeDescriptor = try! TypeRegistry.shared.register(TypeDescriptor(
         name: "hako.tests/RawLeaf", payloadSize: 8,
@@ -39,8 +46,8 @@ public enum RawNode {
             (heap.context as? FinalizeRecorder)?.finalized.append(RawNode.id(object))
         }))
 
-    public static func make(_ heap: Heap, id: Int, traced: Bool = false) -> ObjectRef {
-        let o = try! heap.allocate(traced ? tracedType : type)
+    public static func make(_ heap: Heap, id: Int, traced: Bool = false, plain: Bool = false) -> ObjectRef {
+        let o = try! heap.allocate(plain ? plainType : traced ? tracedType : type)
         o.payload.storeBytes(of: id, toByteOffset: idOffset, as: Int.self)
         return o
     }
@@ -77,11 +84,13 @@ public func makeHeap(automatic: Bool = false, configure: (inout HeapConfiguratio
 }
 
 /// Builds a ring of `n` nodes; returns the first, holding one handle to it.
-public func makeRing(_ heap: Heap, n: Int, firstID: Int, pointingAt target: ObjectRef? = nil) -> ObjectRef {
-    let first = RawNode.make(heap, id: firstID)
+public func makeRing(
+    _ heap: Heap, n: Int, firstID: Int, pointingAt target: ObjectRef? = nil, plain: Bool = false
+) -> ObjectRef {
+    let first = RawNode.make(heap, id: firstID, plain: plain)
     var previous = first
     for i in 1..<n {
-        let node = RawNode.make(heap, id: firstID + i)
+        let node = RawNode.make(heap, id: firstID + i, plain: plain)
         RawNode.link(heap, previous, 0, node)
         if let target { RawNode.link(heap, node, 1, target) }
         if previous != first { heap.release(previous) }
