@@ -73,15 +73,13 @@ extension HeapCore {
             // A finalizer may have made a new weak reference to a garbage object.
             if object.has(ObjectHeader.hasWeak) { weakTable.clear(object) }
             if object.has(ObjectHeader.buffered) { removeCandidate(object) }
-            if countsRestored {
-                dropGarbagePayload(object)
-            } else {
-                dropUnrestoredGarbagePayload(object)
-            }
+            dropGarbagePayload(object, countsRestored: countsRestored)
         }
+        var tally = FreeTally(epoch: hot.pointee.epoch)
         for i in 0..<dead.count {
-            stats.freedBytes += freeSlot(dead[i])
+            stats.freedBytes += freeSlot(dead[i], into: &tally)
         }
+        tally.commit(to: hot)
         stats.freedObjects += dead.count
         freedByCollector += dead.count
         draining = wasDraining
@@ -90,9 +88,12 @@ extension HeapCore {
 
     /// Step 4 for one object. For plain types, references to other garbage are
     /// skipped: those objects are freed in this sweep whatever their counts say, so
-    /// only references leaving the garbage set are released.
+    /// only references leaving the garbage set are released. With
+    /// `countsRestored: false` (the minor collection skipped its restore; the object
+    /// is then of a plain type), references to objects in the minor collection's
+    /// scope are skipped too: their counts never got them back.
     @inline(__always)
-    private func dropGarbagePayload(_ object: ObjectRef) {
+    private func dropGarbagePayload(_ object: ObjectRef, countsRestored: Bool) {
         let info = fastTable + object.typeIndex
         guard info.pointee.plain else {
             dropPayload(object)
@@ -102,25 +103,7 @@ extension HeapCore {
         let offsets = info.pointee.offsets
         for i in 0..<info.pointee.offsetCount {
             if let child = ObjectRef(bits: payload.load(fromByteOffset: offsets[i], as: UInt.self)),
-               !child.has(ObjectHeader.dying) {
-                checkSameHeap(child, object)
-                release(child)
-            }
-        }
-    }
-
-    /// Step 4 when the minor collection skipped the restore: the object is of a plain
-    /// type; references to garbage are skipped as above, and so are references to
-    /// objects in the minor collection's scope, whose counts never included them
-    /// again. References to old or acyclic objects are released.
-    @inline(__always)
-    private func dropUnrestoredGarbagePayload(_ object: ObjectRef) {
-        let info = fastTable + object.typeIndex
-        let payload = object.payload
-        let offsets = info.pointee.offsets
-        for i in 0..<info.pointee.offsetCount {
-            if let child = ObjectRef(bits: payload.load(fromByteOffset: offsets[i], as: UInt.self)),
-               !child.has(ObjectHeader.dying), !inMinorScope(child) {
+               !child.has(ObjectHeader.dying), countsRestored || !inMinorScope(child) {
                 checkSameHeap(child, object)
                 release(child)
             }
