@@ -17,9 +17,15 @@ let package = Package(
             name: "binary-trees-raw",
             dependencies: [.product(name: "GcCore", package: "HakoGC")]),
         .executableTarget(name: "binary-trees-arc"),
+        .target(
+            name: "RingWorkload",
+            dependencies: [.product(name: "GcTypes", package: "HakoGC")]),
         .executableTarget(
             name: "cyclic-garbage-hako",
-            dependencies: [.product(name: "GcTypes", package: "HakoGC")]),
+            dependencies: ["RingWorkload", .product(name: "GcTypes", package: "HakoGC")]),
+        .executableTarget(
+            name: "old-garbage-hako",
+            dependencies: ["RingWorkload", .product(name: "GcTypes", package: "HakoGC")]),
         .executableTarget(
             name: "conversions-hako",
             dependencies: ["BenchSupport", .product(name: "GcTypes", package: "HakoGC")]),

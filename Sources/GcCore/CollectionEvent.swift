@@ -4,6 +4,11 @@ public enum CollectionKind: String, Sendable, CaseIterable, Codable {
     case minor
     /// Precise mark-sweep of the whole heap (verification, leak checks, heap growth).
     case full
+    /// One slice of an incremental full collection (IncrementalFullCollector.swift):
+    /// automatic full collections run as a series of these; the last one frees the
+    /// garbage. `Heap.collect(.fullSlice)` runs one (starting a cycle if none runs);
+    /// with a `CollectionBridge` attached it runs an atomic `.full` instead.
+    case fullSlice = "full-slice"
 }
 
 /// Why a collection ran. A plain value.
@@ -61,7 +66,7 @@ public enum GcPhase: Int, Sendable, CaseIterable, Codable {
 public struct CollectionEvent: Sendable, Equatable, Codable {
     /// 1, 2, 3… per heap.
     public var sequence: Int
-    /// Minor or full.
+    /// Minor, full, or one slice of an incremental full collection.
     public var kind: CollectionKind
     /// What triggered it.
     public var reason: CollectionReason

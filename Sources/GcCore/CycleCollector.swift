@@ -44,6 +44,7 @@ extension HeapCore {
         for i in 0..<candidates.count {
             let candidate = candidates[i]
             candidate.clear(ObjectHeader.buffered)
+            candidate.bufferIndex = 0  // unbuffered objects keep 0 (IncrementalFullCollector.swift)
             if candidate.color == .purple && inMinorScope(candidate) {
                 markGray(candidate, &stats)
                 roots.push(candidate)

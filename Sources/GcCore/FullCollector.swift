@@ -17,6 +17,7 @@
 
 extension HeapCore {
     func fullCollection(_ stats: inout CollectionStats) {
+        abandonIncremental()
         var start = now
         for i in 0..<candidates.count {
             candidates[i].clear(ObjectHeader.buffered)
@@ -69,8 +70,12 @@ extension HeapCore {
         stats.lap(.markLive, &start, now)
 
         reclaim(garbage, &stats)
-        // The next full runs when the old generation has grown by (factor − 1) ×
-        // what survived this one.
+        fullCollectionFinished()
+    }
+
+    /// The next full runs when the old generation has grown by (factor − 1) × what
+    /// survived this one.
+    func fullCollectionFinished() {
         let survivors = liveBytes &+ externalBytes
         fullThreshold = max(
             configuration.fullMinimumBytes,

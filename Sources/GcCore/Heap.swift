@@ -201,6 +201,8 @@ public final class Heap {
     /// the old target may run finalizers.
     @inlinable
     public func storeReference(_ value: ObjectRef?, into object: ObjectRef, offset: Int) {
+        // An incremental full collection must see the references before they change.
+        if object.bits0 & ObjectHeader.barrier != 0 { core.incrementalBarrier(object) }
         if let value {
             if Page.of(value).owner != Page.of(object).owner { core.crossHeapReference(value, object) }
             core.retain(value)
@@ -271,8 +273,9 @@ public final class Heap {
     /// Owner-checked in every build.
     public func upgrade(_ weak: WeakReference) -> ObjectRef? {
         core.ownership.check("upgrade")
-        guard let object = core.weakTable.target(of: weak) else { return nil }
+        guard let object = core.weakTable.target(of: weak), !core.isFoundGarbage(object) else { return nil }
         core.retain(object)
+        core.shadeIfMarking(object)
         return object
     }
 

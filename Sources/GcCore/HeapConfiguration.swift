@@ -7,11 +7,14 @@
 ///   `minorCandidateLimit` objects (small limits keep minor pauses short);
 /// - the young generation's epoch advances once per `minorAllocationBytes`
 ///   allocated: an object is young until 1–2 × that much has been allocated after it;
-/// - a **full** collection runs at the next allocation once the old generation
+/// - a **full** collection starts at the next allocation once the old generation
 ///   (bytes that outlived their youth) plus external (memory-pressure) bytes have
 ///   grown, since the last full collection, by (`fullGrowthFactor` − 1) × what that
 ///   one left live, and by at least `fullMinimumBytes`. Garbage that dies young
 ///   never counts toward it (as CPython counts survivors of its younger generations).
+///   It runs in slices of `fullSliceWork` objects, one per `fullSliceBytes` or
+///   fewer allocated (paced to end within a quarter of the live heap's bytes of
+///   allocation), while minor collections go on (`incrementalFull`).
 ///
 /// A plain value; a heap reads it through `Heap.configuration` (owner-checked).
 /// Values are not validated: for example a minor limit ≤ 0 runs a minor collection
@@ -33,6 +36,16 @@ public struct HeapConfiguration: Sendable, Equatable {
     public var emptyPageCache: Int = 16
     /// When false, collections run only when asked for (`collect`).
     public var automaticCollection: Bool = true
+    /// Automatic full collections run incrementally, in slices between allocations
+    /// (`CollectionKind.fullSlice`), unless a `CollectionBridge` is attached. When
+    /// false they run in one pause, as `collect(.full)` always does.
+    public var incrementalFull: Bool = true
+    /// Objects one slice of an incremental full collection scans or traces.
+    public var fullSliceWork: Int = 4096
+    /// The most bytes allocated between two slices of an incremental full
+    /// collection. Each cycle paces its slices closer (down to 256 bytes) so that it
+    /// ends before the program has allocated a quarter of the live heap.
+    public var fullSliceBytes: Int = 16 << 10
 
     /// The defaults above.
     public init() {}
@@ -44,6 +57,8 @@ public struct HeapConfiguration: Sendable, Equatable {
         misusePrecondition(minorAllocationBytes > 0, "HakoGC: minorAllocationBytes must be positive")
         misusePrecondition(minorCandidateLimit > 0, "HakoGC: minorCandidateLimit must be positive")
         misusePrecondition(fullGrowthFactor > 1, "HakoGC: fullGrowthFactor must be above 1")
+        misusePrecondition(fullSliceWork > 0 && fullSliceBytes > 0,
+                     "HakoGC: fullSliceWork and fullSliceBytes must be positive")
         misusePrecondition(fullMinimumBytes >= 0 && emptyPageCache >= 0,
                      "HakoGC: fullMinimumBytes and emptyPageCache must not be negative")
     }

@@ -11,22 +11,41 @@ extension HeapCore {
     @usableFromInline
     func collectIfDue() {
         if configuration.automaticCollection, !collecting, finalizerDepth == 0, !draining {
-            if oldGrowth >= fullThreshold {
-                collect(.full, reason: .heapGrowth)
-            } else if candidates.count >= configuration.minorCandidateLimit {
-                collect(.minor, reason: .candidateCount)
-            } else if bytesSinceMinor >= configuration.minorAllocationBytes {
-                collect(.minor, reason: .allocationVolume)
+            if let cycle = incremental {
+                if allocatedBytes &- hot.pointee.allocatedBytesAtSlice >= cycle.sliceBytes {
+                    collect(.fullSlice, reason: cycle.reason)
+                }
+                collectMinorIfDue()
+            } else if oldGrowth >= fullThreshold {
+                if usesIncrementalFull {
+                    collect(.fullSlice, reason: .heapGrowth)
+                    collectMinorIfDue()
+                } else {
+                    collect(.full, reason: .heapGrowth)
+                }
+            } else {
+                collectMinorIfDue()
             }
         }
         resetAllocationBudget()
     }
 
-    /// Bytes until the next pacing check: the nearer of the minor and full triggers
-    /// (at least one slot, so a heap that cannot collect now still allocates).
+    private func collectMinorIfDue() {
+        if candidates.count >= configuration.minorCandidateLimit {
+            collect(.minor, reason: .candidateCount)
+        } else if bytesSinceMinor >= configuration.minorAllocationBytes {
+            collect(.minor, reason: .allocationVolume)
+        }
+    }
+
+    /// Bytes until the next pacing check: the nearer of the minor and full (or next
+    /// slice) triggers (at least one slot, so a heap that cannot collect now still allocates).
     func resetAllocationBudget() {
         let toMinor = configuration.minorAllocationBytes - bytesSinceMinor
-        let toFull = fullThreshold - oldGrowth
+        // While an incremental full collection runs, its next slice replaces the
+        // full trigger.
+        let toFull = incremental.map { $0.sliceBytes - (allocatedBytes &- hot.pointee.allocatedBytesAtSlice) }
+            ?? fullThreshold - oldGrowth
         let candidatesFull = candidates.count >= configuration.minorCandidateLimit
         hot.pointee.allocationBudget = candidatesFull ? 0 : max(0, min(toMinor, toFull))
         if !configuration.automaticCollection || collecting || finalizerDepth > 0 || draining {
@@ -45,6 +64,8 @@ extension HeapCore {
         let before = (objects: liveObjects, bytes: liveBytes)
         let start = now
         var stats = CollectionStats()
+        var kind = kind
+        if kind == .fullSlice && !usesIncrementalFull { kind = .full }
         switch kind {
         case .minor:
             minorCollection(&stats)
@@ -59,8 +80,13 @@ extension HeapCore {
                 finalizerDepth -= 1
             }
             advanceEpochIfDue(force: true)
+        case .fullSlice:
+            if incrementalSlice(&stats, reason: reason) { fullCollections += 1 }
+            fullSlices += 1
         }
-        hot.pointee.allocatedBytesAtCollection = allocatedBytes
+        // A slice is not a collection of the young generation: the minor trigger
+        // keeps counting.
+        if kind != .fullSlice { hot.pointee.allocatedBytesAtCollection = allocatedBytes }
         workStack.trim()
         scanStack.trim()
         // Free what the garbage released before anyone else can run a collection:

@@ -16,6 +16,9 @@ extension HeapCore {
         s.freedByCount = freedObjects - freedByCollector
         s.minorCollections = minorCollections
         s.fullCollections = fullCollections
+        s.fullSlices = fullSlices
+        s.fullCollectionInProgress = incremental != nil
+        s.sweptNotFreed = incremental?.swept ?? 0
         s.totalPauseNanos = totalPauseNanos
         s.maxPauseNanos = maxPauseNanos
         s.finalizersRun = finalizersRun

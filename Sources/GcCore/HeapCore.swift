@@ -62,6 +62,10 @@ final class HeapCore {
     var sequence = 0
     let workStack = RefStack()
     let scanStack = RefStack()
+    /// The running incremental full collection (IncrementalFullCollector.swift).
+    var incremental: IncrementalFull?
+    /// Its gray objects: marked, not traced yet.
+    let grayStack = RefStack()
 
     // Counters (HeapStatistics).
     @inlinable var allocatedObjects: Int {
@@ -87,6 +91,7 @@ final class HeapCore {
     }
     var minorCollections = 0
     var fullCollections = 0
+    var fullSlices = 0
     var totalPauseNanos: UInt64 = 0
     var maxPauseNanos: UInt64 = 0
     var finalizersRun = 0
@@ -260,8 +265,10 @@ final class HeapCore {
             return
         }
         object.bits0 = bits &- 1
-        if bits & (ObjectHeader.acyclic | ObjectHeader.dying) == 0 {
+        if bits & (ObjectHeader.acyclic | ObjectHeader.dying | ObjectHeader.barrier) == 0 {
             possibleRoot(object)
+        } else if bits & ObjectHeader.barrier != 0 {
+            releasedDuringCollection(object)  // old objects only: never candidates
         }
     }
 
@@ -285,6 +292,7 @@ final class HeapCore {
         if let moved = candidates.swapRemove(at: object.bufferIndex) {
             moved.bufferIndex = object.bufferIndex
         }
+        object.bufferIndex = 0
     }
 
     // MARK: Destruction (reference count reached zero)
@@ -309,7 +317,7 @@ final class HeapCore {
         // cost 2.4 M more instructions in binary-trees at depth 12 (code layout).
         let bits = object.bits0
         let info = fastTable + Int(truncatingIfNeeded: (bits & ObjectHeader.typeMask) >> ObjectHeader.typeShift)
-        if bits & (ObjectHeader.hasWeak | ObjectHeader.hasFinalizer | ObjectHeader.buffered) == 0,
+        if bits & (ObjectHeader.hasWeak | ObjectHeader.hasFinalizer | ObjectHeader.buffered | ObjectHeader.barrier) == 0,
            info.pointee.plain, info.pointee.offsetCount == 0 {
             // A plain object with no reference slots releases nothing: free it here,
             // without the loop's set-up (the common single free of a leaf object).
@@ -338,7 +346,7 @@ final class HeapCore {
         while true {
             let bits = object.bits0
             let info = fastTable + Int(truncatingIfNeeded: (bits & ObjectHeader.typeMask) >> ObjectHeader.typeShift)
-            if bits & (ObjectHeader.hasWeak | ObjectHeader.hasFinalizer | ObjectHeader.buffered) == 0,
+            if bits & (ObjectHeader.hasWeak | ObjectHeader.hasFinalizer | ObjectHeader.buffered | ObjectHeader.barrier) == 0,
                info.pointee.plain {
                 var next: ObjectRef? = nil
                 let payload = object.payload
@@ -380,6 +388,9 @@ final class HeapCore {
     @inline(never)
     private func destroy(_ object: ObjectRef) {
         let type = descriptor(of: object)
+        // An incremental full collection's garbage keeps its slot until the cycle
+        // frees it (IncrementalFullCollector.swift).
+        if object.has(ObjectHeader.barrier) && incrementalBarrier(object) { return }
         if object.bits0 & (ObjectHeader.hasWeak | ObjectHeader.hasFinalizer | ObjectHeader.buffered) != 0 {
             if object.has(ObjectHeader.hasWeak) { weakTable.clear(object) }
             if object.has(ObjectHeader.hasFinalizer) && !object.has(ObjectHeader.finalized) {
@@ -389,6 +400,7 @@ final class HeapCore {
                     // Resurrected: the finalizer stored a reference to it somewhere live.
                     object.clear(ObjectHeader.dying)
                     resurrections += 1
+                    shadeIfMarking(object)
                     return
                 }
             }
@@ -611,6 +623,9 @@ struct HotState {
     @usableFromInline var externalBytes: Int = 0
     @usableFromInline var minorAllocationBytes = 0
     @usableFromInline var minorCandidateLimit = 0
+    /// Objects born before this epoch are the running incremental cycle's set.
+    @usableFromInline var cycleStartEpoch: UInt32 = 0
+    @usableFromInline var allocatedBytesAtSlice: Int = 0
 
     mutating func adopt(_ configuration: HeapConfiguration) {
         minorAllocationBytes = configuration.minorAllocationBytes

@@ -38,7 +38,17 @@ public struct HeapStatistics: Sendable, Equatable, Codable {
     public var freedByCollector = 0
 
     public var minorCollections = 0
+    /// Full collections completed, atomic or incremental.
     public var fullCollections = 0
+    /// Slices of incremental full collections run (`CollectionKind.fullSlice`).
+    public var fullSlices = 0
+    /// Whether an incremental full collection is under way now.
+    public var fullCollectionInProgress = false
+    /// Garbage that the running incremental full collection has swept (references
+    /// released, weak references cleared; `Heap.forEachObject` no longer shows it)
+    /// but whose slots it has not freed yet. Still counted in `liveObjects` and
+    /// `liveBytes`.
+    public var sweptNotFreed = 0
     /// Collection pauses, summed and the longest, in nanoseconds.
     public var totalPauseNanos: UInt64 = 0
     public var maxPauseNanos: UInt64 = 0
@@ -71,7 +81,7 @@ extension HeapStatistics: CustomStringConvertible {
             "live      \(liveObjects) objects, \(liveBytes) bytes (+\(externalBytes) external)",
             "totals    \(allocatedObjects) allocated, \(freedObjects) freed (\(freedByCount) by count, \(freedByCollector) by collector)",
             "pages     \(pages) in use, \(cachedEmptyPages) cached, \(pagesReleased) given back, \(committedBytes) bytes committed",
-            "gc        \(minorCollections) minor, \(fullCollections) full, pause total \(totalPauseNanos / 1000) µs, max \(maxPauseNanos / 1000) µs",
+            "gc        \(minorCollections) minor, \(fullCollections) full (\(fullSlices) slices), pause total \(totalPauseNanos / 1000) µs, max \(maxPauseNanos / 1000) µs",
             "other     \(finalizersRun) finalized, \(resurrections) resurrected, \(pinnedObjects) pinned, \(weakSlots) weak slots, \(candidates) candidates",
             "convert   \(conversionCopies) copies, \(conversionCopyBytes) bytes",
         ]
@@ -82,5 +92,45 @@ extension HeapStatistics: CustomStringConvertible {
             }
         }
         return lines.joined(separator: "\n")
+    }
+}
+
+/// Decoding that tolerates logs written before a field existed: a missing field keeps
+/// its default (docs/event-log.md: fields may be added within a format version).
+extension HeapStatistics {
+    public init(from decoder: Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func read<T: Decodable>(_ key: CodingKeys, _ value: inout T) throws {
+            if let decoded = try c.decodeIfPresent(T.self, forKey: key) { value = decoded }
+        }
+        try read(.liveObjects, &liveObjects)
+        try read(.liveBytes, &liveBytes)
+        try read(.externalBytes, &externalBytes)
+        try read(.committedBytes, &committedBytes)
+        try read(.pages, &pages)
+        try read(.cachedEmptyPages, &cachedEmptyPages)
+        try read(.pagesReleased, &pagesReleased)
+        try read(.allocatedObjects, &allocatedObjects)
+        try read(.allocatedBytes, &allocatedBytes)
+        try read(.freedObjects, &freedObjects)
+        try read(.freedBytes, &freedBytes)
+        try read(.freedByCount, &freedByCount)
+        try read(.freedByCollector, &freedByCollector)
+        try read(.minorCollections, &minorCollections)
+        try read(.fullCollections, &fullCollections)
+        try read(.fullSlices, &fullSlices)
+        try read(.fullCollectionInProgress, &fullCollectionInProgress)
+        try read(.sweptNotFreed, &sweptNotFreed)
+        try read(.totalPauseNanos, &totalPauseNanos)
+        try read(.maxPauseNanos, &maxPauseNanos)
+        try read(.finalizersRun, &finalizersRun)
+        try read(.resurrections, &resurrections)
+        try read(.candidates, &candidates)
+        try read(.pinnedObjects, &pinnedObjects)
+        try read(.weakSlots, &weakSlots)
+        try read(.conversionCopies, &conversionCopies)
+        try read(.conversionCopyBytes, &conversionCopyBytes)
+        try read(.perType, &perType)
     }
 }

@@ -17,13 +17,16 @@
 // | 57     | HAS_FINALIZER | copied from the type                                                    |
 // | 58–61  | BORROWS       | shared borrows in progress (typed API); 15 at most                      |
 // | 62     | MUTATING      | an exclusive borrow is in progress (typed API)                          |
-// | 63     | (reserved)    | must be 0                                                               |
+// | 63     | BARRIER       | an incremental full collection must see this object's references before |
+// |        |               | they change (rooting: they are counted; marking: not traced yet)        |
 //
 // Word 1 (`aux`), 64 bits:
 //
 // | bits   | name          | meaning                                                                 |
 // |--------|---------------|-------------------------------------------------------------------------|
-// | 0–31   | BUFFER_INDEX  | position in the candidate buffer; scratch space during a collection     |
+// | 0–31   | BUFFER_INDEX  | position in the candidate buffer (0 when not buffered); scratch space   |
+// |        |               | during a collection; during an incremental full collection's rooting,  |
+// |        |               | the references counted to this (old) object                             |
 // | 32–63  | BIRTH_EPOCH   | the heap's minor-collection epoch when the object was allocated         |
 //
 // A free slot has word 0 = 0 and keeps the free-list link in word 1.
@@ -96,6 +99,7 @@ enum ObjectHeader {
     @inlinable static var borrowUnit: UInt64 { 1 << 58 }
     @inlinable static var borrowMask: UInt64 { 0xF << 58 }
     @inlinable static var mutating: UInt64 { 1 << 62 }
+    @inlinable static var barrier: UInt64 { 1 << 63 }
 
     @inlinable static var maxCount: UInt64 { rcMask }
 }

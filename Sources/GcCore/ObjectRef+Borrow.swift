@@ -32,13 +32,26 @@ extension ObjectRef {
     /// Starts the exclusive (write) borrow of the payload; pair it with
     /// `endExclusiveBorrow`. Stops the process if the object is being read or mutated.
     /// Owner thread, on a live object (neither is checked).
+    ///
+    /// While an incremental full collection runs, the first exclusive borrow of an
+    /// object it has counted or not yet traced runs its barrier first (one test
+    /// covers that and both refusals).
     @inlinable
     public func beginExclusiveBorrow() {
         checkOwnerInCheckedBuilds("mutate")
-        let bits = bits0
-        misusePrecondition(bits & (ObjectHeader.mutating | ObjectHeader.borrowMask) == 0,
-                     "HakoGC: object mutated while it is being read or mutated (nested with/mutate on the same object)")
+        var bits = bits0
+        if bits & (ObjectHeader.mutating | ObjectHeader.borrowMask | ObjectHeader.barrier) != 0 {
+            exclusiveBorrowSlow()
+            bits = bits0
+        }
         bits0 = bits | ObjectHeader.mutating
+    }
+
+    @usableFromInline @inline(never)
+    func exclusiveBorrowSlow() {
+        misusePrecondition(bits0 & (ObjectHeader.mutating | ObjectHeader.borrowMask) == 0,
+                     "HakoGC: object mutated while it is being read or mutated (nested with/mutate on the same object)")
+        _ = HeapCore.withOwner(of: self) { $0.incrementalBarrier(self) }
     }
 
     /// Ends the `beginExclusiveBorrow`. Not checked: call it only to pair one.

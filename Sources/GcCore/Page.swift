@@ -158,6 +158,9 @@ struct Page: Equatable {
     }
 
     /// Calls `body` with every allocated object of the page (free slots skipped).
+    /// Slots handed out so far (what `forEachObject` visits); 1 for a large page.
+    var slotCount: Int { isLarge ? 1 : (Int(bump) - Page.headerSize) / Int(slotSize) }
+
     func forEachObject(_ body: (ObjectRef) -> Void) {
         if isLarge {
             let object = ObjectRef(base + Page.headerSize)

@@ -48,6 +48,8 @@ final class SizeClassAllocator {
     /// Gives every page back, live objects or not (heap teardown).
     func releaseAll() {
         for page in pages { freeBlock(page) }
+        for page in quarantine ?? [] { freeBlock(page) }
+        quarantine = nil
         for page in emptyCache { freeBlock(page) }
         pages.removeAll()
         emptyCache.removeAll()
@@ -202,6 +204,10 @@ final class SizeClassAllocator {
     @usableFromInline
     func retireEmpty(_ page: Page) {
         detach(page)
+        if quarantine != nil {
+            quarantine!.append(page)
+            return
+        }
         if emptyCache.count < emptyCacheBound {
             emptyCache.append(page)
         } else {
@@ -213,6 +219,10 @@ final class SizeClassAllocator {
     @usableFromInline
     func removePage(_ page: Page) {
         detach(page)
+        if quarantine != nil {
+            quarantine!.append(page)
+            return
+        }
         freeBlock(page)
         shrinkEmptyCacheToBound()
     }
@@ -241,6 +251,29 @@ final class SizeClassAllocator {
         pagesReleased += 1
         PageMemory.free(page.base, bytes: bytes)
     }
+
+    /// Pages emptied while an incremental full collection marks: neither reused nor
+    /// given back until it ends, so a gray object that died meanwhile can still be
+    /// read (and skipped) at its old address. Nil when no marking runs.
+    private var quarantine: [Page]?
+
+    func beginQuarantine() { quarantine = quarantine ?? [] }
+
+    /// Empty small pages go to the cache (within its bound), the rest back to jemalloc.
+    func endQuarantine() {
+        guard let held = quarantine else { return }
+        quarantine = nil
+        for page in held {
+            if !page.isLarge && emptyCache.count < emptyCacheBound {
+                emptyCache.append(page)
+            } else {
+                freeBlock(page)
+            }
+        }
+    }
+
+    /// The page at `index` in the list of pages in use (0..<pageCount).
+    func page(at index: Int) -> Page { pages[index] }
 
     /// Gives the empty-page cache back to the system (memory pressure, heap trim).
     func trimEmptyPages() {

@@ -23,6 +23,12 @@ enum TraceMode: UInt8 {
     case release
     /// No heap: note the reference in a list (`Tracer.recordReferences`).
     case record
+    /// Incremental full, rooting: count the edge to a set object.
+    case countInternal
+    /// Incremental full, barrier while rooting: un-count the edge.
+    case uncountInternal
+    /// Incremental full, marking: mark a set object gray.
+    case shade
 }
 
 /// Receives the references of one payload from its type's trace function.
@@ -168,6 +174,14 @@ extension HeapCore {
             release(child)
         case .record:
             fatalError("HakoGC: a recording tracer reached a heap")
+        case .countInternal:
+            if inCycleSet(child) { child.bufferIndex &+= 1 }
+        case .uncountInternal:
+            guard inCycleSet(child) else { return }
+            if child.bufferIndex == 0 { traceOverReported(child) }
+            child.bufferIndex -= 1
+        case .shade:
+            if inCycleSet(child) { shade(child) }
         }
     }
 }

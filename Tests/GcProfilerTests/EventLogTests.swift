@@ -28,6 +28,33 @@ import Testing
         #expect(report.contains("minor") && report.contains("full") && report.contains("p99.9"))
     }
 
+    /// A slice of an incremental full collection is its own kind in the log and
+    /// the report; a snapshot written before a statistics field existed still reads.
+    @Test func fullSlicesAreLoggedAndOldSnapshotsRead() throws {
+        let path = tempPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let heap = Heap()
+        let log = try EventLog(path: path, label: "slices")
+        log.attach(to: heap)
+        while heap.collect(.fullSlice) != nil && heap.statistics().fullCollectionInProgress {}
+        try log.snapshot(heap)
+        try log.close()
+        let contents = try EventLogContents(path: path)
+        #expect(!contents.collections.isEmpty && contents.collections.allSatisfy { $0.kind == .fullSlice })
+        #expect(contents.snapshots[0].statistics.fullSlices == contents.collections.count)
+        #expect(Report.render(contents).contains("full-slice"))
+
+        var full = HeapStatistics()
+        full.liveObjects = 1; full.fullSlices = 2; full.sweptNotFreed = 3; full.weakSlots = 4
+        full.fullCollectionInProgress = true; full.perType = []
+        let encoded = try JSONEncoder().encode(full)
+        #expect(try JSONDecoder().decode(HeapStatistics.self, from: encoded) == full)
+        var object = try JSONSerialization.jsonObject(with: encoded) as! [String: Any]
+        for key in ["fullSlices", "fullCollectionInProgress", "sweptNotFreed"] { object[key] = nil }
+        let old = try JSONDecoder().decode(HeapStatistics.self, from: JSONSerialization.data(withJSONObject: object))
+        #expect(old.liveObjects == 1 && old.weakSlots == 4 && old.fullSlices == 0 && old.sweptNotFreed == 0)
+    }
+
     @Test func unknownRecordsAreSkippedAndBadFilesRefused() throws {
         let path = tempPath()
         defer { try? FileManager.default.removeItem(atPath: path) }

@@ -79,6 +79,10 @@ public struct ModelRun {
             $0.minorAllocationBytes = 2 << 10
             $0.minorCandidateLimit = 32
             $0.fullMinimumBytes = 64 << 10
+            // Incremental full collections (automatic, or `.fullSlice` steps) span
+            // many steps, so the program's operations run between their slices.
+            $0.fullSliceWork = 8
+            $0.fullSliceBytes = 1 << 10
         }
     }
 
@@ -91,13 +95,15 @@ public struct ModelRun {
             step = s
             let op = Int.random(in: 0..<100, using: &rng)
             switch op {
-            case 0..<22: allocate()
-            case 22..<30: copyHandle()
+            case 0..<19: allocate()
+            case 19..<24: loadChild()
+            case 24..<30: copyHandle()
             case 30..<50: dropHandle()
             case 50..<75: link()
             case 75..<80: pinOrUnpin()
             case 80..<88: weakOp()
-            case 88..<96: collect(.minor)
+            case 88..<94: collect(.minor)
+            case 94..<99: collect(.fullSlice)
             default: collect(.full)
             }
             verify(afterFull: false)
@@ -134,6 +140,20 @@ public struct ModelRun {
         heap.retain(handleRefs[h])
         model.handles.append(model.handles[h])
         handleRefs.append(handleRefs[h])
+    }
+
+    /// A new handle to what a slot of a handle's object refers to (as a program
+    /// reads a field), so objects are held in ways the heap's graph does not show.
+    mutating func loadChild() {
+        guard let a = pickHandle() else { return }
+        let slot = Int.random(in: 0..<RawNode.slots, using: &rng)
+        guard let child = model.nodes[model.handles[a]].slots[slot] else { return }
+        guard let o = RawNode.child(heap, handleRefs[a], slot), RawNode.id(o) == child else {
+            return fail("slot \(slot) of \(model.handles[a]) does not hold \(child)")
+        }
+        heap.retain(o)
+        model.handles.append(child)
+        handleRefs.append(o)
     }
 
     mutating func dropHandle() {
@@ -219,7 +239,9 @@ public struct ModelRun {
             let leftover = model.aliveIDs.subtracting(reachable)
             if !leftover.isEmpty { fail("full collection left garbage \(leftover.sorted().prefix(8))") }
         }
-        let live = heap.statistics().liveObjects
+        // Garbage an incremental full collection has swept is dead for the model.
+        let stats = heap.statistics()
+        let live = stats.liveObjects - stats.sweptNotFreed
         if live != model.aliveIDs.count { fail("heap has \(live) live objects, model \(model.aliveIDs.count)") }
         verifyCounts()
     }

@@ -66,6 +66,23 @@ func countNodes(_ node: borrowing GcRc<TreeNode>) -> Int {
         #expect(heap.statistics().liveObjects == 1)
     }
 
+    /// An incremental full collection is marking; `mutate` moves a child out of a
+    /// node it has not traced yet. The exclusive borrow's barrier must shade the
+    /// child first, or the collector would free it under the new handle.
+    @Test func mutateDuringAnIncrementalFullKeepsWhatItMovesOut() {
+        var config = HeapConfiguration()
+        config.automaticCollection = false
+        config.fullSliceWork = 1
+        let heap = Heap(configuration: config)
+        let d = GcRc(TreeNode(left: GcRc(TreeNode(label: "c"), in: heap), label: "d"), in: heap)
+        heap.collect(.fullSlice)  // rooting done: roots not checked, nothing marked
+        #expect(heap.statistics().fullCollectionInProgress)
+        let c = d.mutate { $0.left.take()! }
+        while heap.statistics().fullCollectionInProgress { heap.collect(.fullSlice) }
+        #expect(heap.statistics().liveObjects == 2)
+        #expect(c.with { $0.label } == "c" && c.referenceCount == 1)
+    }
+
     @Test func cycleThroughFieldsIsCollected() {
         let heap = Heap()
         let log = Log()
