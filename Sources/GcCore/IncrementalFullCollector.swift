@@ -8,60 +8,77 @@
 // the candidate buffer). Objects allocated during the cycle are live for it
 // (allocated black) and never traced.
 //
-// | phase     | each slice                                        | barrier (BARRIER set)       |
-// |-----------|---------------------------------------------------|-----------------------------|
-// | rooting   | walks pages from the last: for each set object,   | un-count its references to  |
-// |           | count its references to set objects into their   | set objects; clear the bit  |
-// |           | BUFFER_INDEX; set BARRIER ("counted")             |                             |
-// | switch    | one pass over the headers: roots = count > counted| —                           |
-// |           | (marked, gray); BARRIER on every set object       |                             |
-// | marking   | trace gray objects: mark their unmarked set       | shade (mark, gray) its      |
-// |           | children; clear BARRIER ("traced")                | children; clear the bit     |
-// | sweeping  | walks pages: each unmarked set object is garbage: | garbage whose count reaches |
-// |           | DYING, weak references cleared, payload dropped;  | 0: the same, slot kept      |
-// |           | its slot stays allocated                          |                             |
-// | freeing   | walks pages: frees the swept garbage's slots,     | —                           |
-// |           | clears MARKED on the survivors                    |                             |
+// | phase     | each slice                                         | barrier (BARRIER set)        |
+// |-----------|----------------------------------------------------|------------------------------|
+// | rooting   | walks pages from the last: for each set object,    | un-count its references      |
+// |           | count its references to set objects into their    | (if counted); BARRIER stays  |
+// |           | BUFFER_INDEX; colour gray ("counted"), BARRIER     |                              |
+// | switching | walks the pages as they were at its start: a set   | shade (mark, gray) its       |
+// |           | object with count > counted is a root (gray);      | children; clear the bit once |
+// |           | traces gray objects                                | it is checked or marked      |
+// | marking   | traces gray objects: marks their unmarked set      | shade its children; clear    |
+// |           | children; clears BARRIER ("traced")                |                              |
+// | gathering | (garbage with finalizers to run) walks pages:      | garbage reaching count 0:    |
+// |           | each unmarked set object is garbage, DYING; then   | gathered too, slot kept      |
+// |           | GarbageReclaimer.swift takes the set in one go     |                              |
+// | sweeping  | (otherwise) walks pages: each unmarked set object  | garbage reaching count 0:    |
+// |           | is garbage: DYING, weak references cleared, payload| swept too, slot kept         |
+// |           | dropped; its slot stays allocated                  |                              |
+// | freeing   | walks pages: frees the swept garbage's slots,      | —                            |
+// |           | clears MARKED on the survivors                     |                              |
 //
 // Garbage is freed in two walks because garbage objects refer to each other: a slot
 // may be freed (and reused) only once no garbage payload can still refer to it, that
-// is once every garbage payload is dropped. If garbage still has finalizers to run,
-// sweeping is not lazy: the garbage is gathered in one pass and handed to
-// GarbageReclaimer.swift, whose PEP 442 handling of resurrection needs the whole set.
+// is once every garbage payload is dropped. Garbage with finalizers to run is not
+// swept lazily: PEP 442 resurrection needs the whole set, so it is gathered in slices
+// and reclaimed in one pause that grows with that garbage (not with the heap).
 //
 // The barrier runs before a BARRIER object's references can change: `mutate` and
 // every exclusive borrow (ObjectRef+Borrow.swift), `Heap.storeReference`, and the
-// object's destruction. It costs nothing on those paths otherwise: BARRIER joins bits
-// they test already.
+// object's destruction; during switching, a release (count > 1) of an object not
+// checked yet shades it (`releasedDuringCollection`). It costs nothing on those paths
+// otherwise: BARRIER joins bits they test already.
 //
 // Why it is sound:
-// - Rooting: the counted references to X are exactly the current references from set
-//   objects with BARRIER set, because such an object's references change only after
-//   the barrier un-counted them. So count − counted is held by handles, pins and
-//   objects whose references are not counted (not scanned yet, being mutated, born
-//   during the cycle): X is a root. Missing a reference only makes one more root.
-// - Marking: snapshot at the beginning (Yuasa). Everything reachable at the switch
-//   gets marked, because a path can only be cut by removing a reference, and the
-//   barrier shades the old targets first. New objects are live; a weak upgrade or a
-//   finalizer's resurrection of a set object shades it (the two ways to reach an
-//   object that was unreachable at the switch).
+// - Rooting: the counted references to X are exactly the current references from
+//   counted objects, because a counted object's references change only after the
+//   barrier un-counted them. So count − counted is held by handles, pins and objects
+//   whose references are not counted (not scanned yet, being mutated, born during
+//   the cycle): X is a root. Missing a reference only makes one more root.
+// - Switching: objects are checked at different times while the program runs. After
+//   rooting, counted never grows, so count − counted shrinks only by a release, and a
+//   release of an object not checked yet shades it; a counted reference removed
+//   meanwhile shades its target through the barrier. So every object that was a root
+//   when switching began is marked.
+// - Marking: snapshot at the beginning (Yuasa). Everything reachable when switching
+//   began gets marked, because a path can only be cut by removing a reference, and
+//   the barrier shades the old targets first. New objects are live; a weak upgrade or
+//   a finalizer's resurrection of a set object shades it (the two ways to reach an
+//   object that was unreachable).
 // - Slots: a gray object may die before it is traced. Its slot is then free (word 0
 //   is 0) or reused by an object born during the cycle (not in the set), which the
-//   marker skips; pages that empty during marking are held (the allocator's
-//   quarantine) until the cycle ends, so the gray stack never reads freed memory.
+//   marker skips; pages that empty during switching and marking are held (the
+//   allocator's quarantine) until marking ends, so the gray stack, the switching walk
+//   and the noted finalizable objects never read memory given back to jemalloc.
+// - References that change outside `mutate` and `storeReference` (through an
+//   `unsafe…` payload pointer, or a class instance that a payload's trace reports
+//   and other code can reach) are not seen by the barrier and are not supported.
 //
-// The switch reads every header once, in one pause (no tracing; about 4 ns per
-// object here); the rest of the work is spread over slices. With a `CollectionBridge` the full collection stays
-// atomic (the foreign side marks in one go).
+// A cycle advances only by slices: one started with `collect(.fullSlice)` on a heap
+// without automatic collection waits for the next call (pages emptied meanwhile stay
+// held). With a `CollectionBridge` the full collection stays atomic (the foreign side
+// marks in one go).
 
 /// The state of an incremental full collection in progress.
 final class IncrementalFull {
-    enum Phase { case rooting, switching, marking, sweeping, freeing }
+    enum Phase { case rooting, switching, marking, gathering, sweeping, freeing }
     var phase = Phase.rooting
-    /// The next page to visit in rooting, sweeping and freeing, walking down from the
-    /// last: a page removed meanwhile has the last page swapped into its place, which
-    /// was visited already or holds only objects born during the cycle, so every
-    /// page that holds set objects is visited (some twice; each step is idempotent).
+    /// The next page to visit, walking down from the last. Rooting, gathering,
+    /// sweeping and freeing walk the live page list: a page removed meanwhile has the
+    /// last page swapped into its place, which was visited already or holds only
+    /// objects born during the cycle, so every page that holds set objects is
+    /// visited (some twice; those steps are idempotent). Switching walks
+    /// `switchPages`.
     var cursor: Int
     let reason: CollectionReason
     /// Set objects with a finalizer still to run, noted at the switch: if one of them
@@ -71,6 +88,10 @@ final class IncrementalFull {
     var swept = 0
     /// Bytes the program allocates between two slices (the pacer, `beginIncremental`).
     var sliceBytes = 0
+    /// Garbage gathered for GarbageReclaimer (gathering phase).
+    let gathered = RefStack()
+    /// The pages as they were at the switch, walked while checking roots.
+    var switchPages: [Page] = []
 
     init(cursor: Int, reason: CollectionReason) {
         self.cursor = cursor
@@ -100,26 +121,35 @@ extension HeapCore {
             guard cycle.cursor < 0 else { return false }
             allocator.beginQuarantine()
             cycle.phase = .switching
-            cycle.cursor = allocator.pageCount - 1
+            // Checking roots is not idempotent (a second check would see counted = 0
+            // and make a root of everything on the page), so it walks the pages as
+            // they are now; the quarantine keeps them readable until marking ends.
+            cycle.switchPages = allocator.pageSnapshot()
+            cycle.cursor = cycle.switchPages.count - 1
         }
         if cycle.phase == .switching {
             findRoots(cycle, &work, &stats)
             markGrayObjects(&work, &stats)
             stats.lap(.markLive, &start, now)
             guard cycle.cursor < 0 else { return false }
+            cycle.switchPages = []
             cycle.phase = .marking
         }
         if cycle.phase == .marking {
             markGrayObjects(&work, &stats)
             stats.lap(.markLive, &start, now)
             guard grayStack.isEmpty else { return false }
+            // Read the noted finalizable objects before the quarantine ends: their
+            // pages may be among those it gives back.
+            cycle.phase = garbageAwaitsFinalizers(cycle) ? .gathering : .sweeping
             allocator.endQuarantine()
-            if garbageAwaitsFinalizers(cycle) {
-                reclaimAtOnce(&stats)
-                return true
-            }
-            cycle.phase = .sweeping
             cycle.cursor = allocator.pageCount - 1
+        }
+        if cycle.phase == .gathering {
+            gatherGarbage(cycle, &work)
+            stats.lap(.markLive, &start, now)
+            guard cycle.cursor < 0 else { return false }
+            reclaimGathered(cycle, &stats)
         }
         if cycle.phase == .sweeping {
             sweepGarbage(cycle, &work)
@@ -199,29 +229,38 @@ extension HeapCore {
     /// count − counted only shrinks by a release, and a release of an object not
     /// checked yet shades it (`releasedDuringCollection`).
     private func findRoots(_ cycle: IncrementalFull, _ work: inout Int, _ stats: inout CollectionStats) {
-        walkPages(cycle, &work) { object in
-            guard inCycleSet(object), !object.has(ObjectHeader.dying) else { return }
-            let counted = object.bufferIndex
-            object.bufferIndex = 0
-            object.color = .black
-            // counted > count is no error here: a counted reference removed after
-            // rooting (through the barrier, which shaded its target) lowers the count
-            // only. Over-reporting traces are caught by un-counting and by atomic
-            // full collections.
-            if Int(object.count) > counted {
-                stats.roots += 1
-                shade(object)
-            }
-            if object.has(ObjectHeader.mutating) {
-                // Its references may change without a barrier: take them now.
-                object.clear(ObjectHeader.barrier)
-                traceChildren(of: object, .shade)
-            }
-            if object.bits0 & (ObjectHeader.hasFinalizer | ObjectHeader.finalized) == ObjectHeader.hasFinalizer {
-                cycle.finalizable.append(object)
-            }
+        while work > 0 && cycle.cursor >= 0 {
+            let page = cycle.switchPages[cycle.cursor]
+            cycle.cursor -= 1
+            work -= page.slotCount
+            page.forEachObject { object in checkRoot(object, cycle, &stats) }
         }
     }
+
+    private func checkRoot(_ object: ObjectRef, _ cycle: IncrementalFull, _ stats: inout CollectionStats) {
+        guard inCycleSet(object), !object.has(ObjectHeader.dying) else { return }
+        let counted = object.bufferIndex
+        object.bufferIndex = 0
+        object.color = .black
+        // counted > count is no error here: a counted reference removed after
+        // rooting (through the barrier, which shaded its target) lowers the count
+        // only. Over-reporting traces are caught by un-counting and by atomic full
+        // collections.
+        if Int(object.count) > counted {
+            stats.roots += 1
+            shade(object)
+        }
+        if object.has(ObjectHeader.mutating) {
+            // Its references may change without a barrier until the borrow ends:
+            // take them now. BARRIER stays (if this is garbage, its destruction
+            // during sweeping must still keep its slot).
+            traceChildren(of: object, .shade)
+        }
+        if object.bits0 & (ObjectHeader.hasFinalizer | ObjectHeader.finalized) == ObjectHeader.hasFinalizer {
+            cycle.finalizable.append(object)
+        }
+    }
+
 
     private func markGrayObjects(_ work: inout Int, _ stats: inout CollectionStats) {
         while work > 0, let object = grayStack.pop() {
@@ -253,24 +292,27 @@ extension HeapCore {
         }
     }
 
-    /// The garbage, finalizers and all, through GarbageReclaimer in this slice.
-    private func reclaimAtOnce(_ stats: inout CollectionStats) {
-        var start = now
-        let garbage = RefStack()
-        allocator.forEachObject { object in
-            guard inCycleSet(object) else { return }
+    /// Gathering (garbage with finalizers to run): each unmarked set object is
+    /// garbage; DYING keeps it from being destroyed by count, and weak references
+    /// from upgrading to it, until the reclaimer takes the whole set.
+    private func gatherGarbage(_ cycle: IncrementalFull, _ work: inout Int) {
+        walkPages(cycle, &work) { object in
+            guard object.bits0 & (ObjectHeader.marked | ObjectHeader.dying) == 0, inCycleSet(object) else { return }
             object.clear(ObjectHeader.barrier)
-            if object.has(ObjectHeader.marked) {
-                object.clear(ObjectHeader.marked)
-            } else if !object.has(ObjectHeader.dying) {
-                object.set(ObjectHeader.dying)
-                garbage.push(object)
-            }
+            object.set(ObjectHeader.dying)
+            cycle.gathered.push(object)
         }
-        endIncremental()
-        stats.lap(.markLive, &start, now)
-        reclaim(garbage, &stats)
-        fullCollectionFinished()
+    }
+
+    /// The gathered garbage through GarbageReclaimer (finalizers, resurrection,
+    /// drop, free) in one pause, which grows with the garbage, not the heap: PEP 442
+    /// resurrection needs the whole set. The freeing walk then clears MARKED.
+    private func reclaimGathered(_ cycle: IncrementalFull, _ stats: inout CollectionStats) {
+        cycle.phase = .freeing
+        cycle.cursor = allocator.pageCount - 1
+        reclaim(cycle.gathered, &stats)
+        cycle.gathered.removeAll()
+        cycle.gathered.trim()
     }
 
     /// Sweeping: every unmarked set object is garbage (still BARRIER, never traced).
@@ -332,10 +374,14 @@ extension HeapCore {
     /// the sweep is finished first for that.
     func abandonIncremental() {
         guard let cycle = incremental else { return }
-        if cycle.phase == .sweeping || cycle.phase == .freeing {
+        if cycle.phase == .gathering || cycle.phase == .sweeping || cycle.phase == .freeing {
             var stats = CollectionStats()
             var work = Int.max
-            if cycle.phase == .sweeping {
+            if cycle.phase == .gathering {
+                gatherGarbage(cycle, &work)
+                reclaimGathered(cycle, &stats)
+                work = Int.max
+            } else if cycle.phase == .sweeping {
                 sweepGarbage(cycle, &work)
                 cycle.cursor = allocator.pageCount - 1
                 work = Int.max
@@ -377,14 +423,20 @@ extension HeapCore {
         case .marking:
             object.clear(ObjectHeader.barrier)
             traceChildren(of: object, .shade)
-        case .sweeping, .freeing:
-            // Only garbage keeps BARRIER after marking, and only its destruction
-            // (a count reaching 0 through other garbage) can get here.
-            if !object.has(ObjectHeader.marked) {
-                if object.has(ObjectHeader.dying) && object.count == 0 {
+        case .gathering, .sweeping, .freeing:
+            // Only garbage keeps BARRIER after marking, and only its destruction (a
+            // count reaching 0 through other garbage, or through young garbage a
+            // minor collection freed) can get here. Other garbage may still refer to
+            // it, so its slot stays: gathered for the reclaimer (which runs its
+            // finalizer), or swept for the freeing walk.
+            if !object.has(ObjectHeader.marked) && object.has(ObjectHeader.dying) && object.count == 0 {
+                object.clear(ObjectHeader.barrier)
+                if cycle.phase == .gathering {
+                    cycle.gathered.push(object)
+                } else {
                     sweep(object, cycle)
-                    return true
                 }
+                return true
             }
             object.clear(ObjectHeader.barrier)
         }
@@ -412,7 +464,7 @@ extension HeapCore {
     /// Whether `object` is garbage found by the running cycle, not freed yet (a weak
     /// upgrade must not return it).
     func isFoundGarbage(_ object: ObjectRef) -> Bool {
-        guard let cycle = incremental, cycle.phase == .sweeping || cycle.phase == .freeing else { return false }
+        guard let cycle = incremental, cycle.phase == .gathering || cycle.phase == .sweeping else { return false }
         return inCycleSet(object) && !object.has(ObjectHeader.marked)
     }
 
@@ -423,6 +475,7 @@ extension HeapCore {
         case .rooting: return "rooting"
         case .switching: return "switching"
         case .marking: return "marking"
+        case .gathering: return "gathering"
         case .sweeping: return "sweeping"
         case .freeing: return "freeing"
         }

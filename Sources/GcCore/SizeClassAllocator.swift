@@ -275,6 +275,9 @@ final class SizeClassAllocator {
     /// The page at `index` in the list of pages in use (0..<pageCount).
     func page(at index: Int) -> Page { pages[index] }
 
+    /// The pages in use now (a copy).
+    func pageSnapshot() -> [Page] { pages }
+
     /// Gives the empty-page cache back to the system (memory pressure, heap trim).
     func trimEmptyPages() {
         for page in emptyCache { freeBlock(page) }

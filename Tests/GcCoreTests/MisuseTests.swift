@@ -36,6 +36,15 @@ import GcTestSupport
         }
     }
 
+    @Test func zeroSliceWorkStopsWithItsMessage() async throws {
+        let result = try await #require(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            var config = HeapConfiguration()
+            config.fullSliceWork = 0
+            _ = Heap(configuration: config)
+        }
+        #expect(String(decoding: result.standardErrorContent, as: UTF8.self).contains("fullSliceWork and fullSliceBytes must be positive"))
+    }
+
     @Test func sameNameWithAnotherLayoutIsRefused() throws {
         try TypeRegistry.shared.register(TypeDescriptor(name: "hako.tests/Layout", payloadSize: 8))
         #expect(throws: TypeRegistryError.layoutMismatch(name: "hako.tests/Layout")) {

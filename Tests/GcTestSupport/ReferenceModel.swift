@@ -192,6 +192,12 @@ public struct ModelRun {
         if !weaks.isEmpty && Bool.random(using: &rng) {
             let (weak, id) = weaks.randomElement(using: &rng)!
             let upgraded = heap.upgrade(weak)
+            // A weak reference to garbage may read nil before the garbage is freed:
+            // a collection in progress has found it (incremental gathering clears
+            // weak references before finalizers run, as the atomic reclaimer does).
+            if model.nodes[id].alive && upgraded == nil && !model.reachable().contains(id) {
+                return
+            }
             if model.nodes[id].alive {
                 guard let o = upgraded, RawNode.id(o) == id else { return fail("weak to live \(id) did not upgrade") }
                 model.handles.append(id)

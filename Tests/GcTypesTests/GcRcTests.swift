@@ -83,6 +83,30 @@ func countNodes(_ node: borrowing GcRc<TreeNode>) -> Int {
         #expect(c.with { $0.label } == "c" && c.referenceCount == 1)
     }
 
+    /// Garbage of a GcTypes struct with a drop function (its `String` field) is
+    /// swept lazily: the drop releases the `GcRc` fields into other garbage, whose
+    /// slots stay until the freeing walk.
+    @Test func incrementalFullSweepsGcTypesGarbage() {
+        var config = HeapConfiguration()
+        config.automaticCollection = false
+        config.fullSliceWork = 1
+        let heap = Heap(configuration: config)
+        do {
+            let a = GcRc(TreeNode(label: "a"), in: heap)
+            let b = GcRc(TreeNode(left: a.copy(), right: makeTree(3, heap), label: "b"), in: heap)
+            a.mutate { $0.left = b.copy() }
+        }
+        let keep = GcRc(TreeNode(label: "kept"), in: heap)
+        #expect(heap.statistics().liveObjects == 18)
+        var sawSwept = false
+        repeat {
+            heap.collect(.fullSlice)
+            sawSwept = sawSwept || heap.statistics().sweptNotFreed > 0
+        } while heap.statistics().fullCollectionInProgress
+        #expect(sawSwept)
+        #expect(heap.statistics().liveObjects == 1 && keep.with { $0.label } == "kept")
+    }
+
     @Test func cycleThroughFieldsIsCollected() {
         let heap = Heap()
         let log = Log()
