@@ -313,6 +313,9 @@ extension HeapCore {
         reclaim(cycle.gathered, &stats)
         cycle.gathered.removeAll()
         cycle.gathered.trim()
+        // What the drops queued dies now: the freeing walk frees every DYING unmarked
+        // set object, and must find none but swept garbage.
+        if !pendingDestroy.isEmpty { drainPendingDestroys() }
     }
 
     /// Sweeping: every unmarked set object is garbage (still BARRIER, never traced).
@@ -326,7 +329,9 @@ extension HeapCore {
         }
         draining = wasDraining
         // What the drops queued is destroyed now, while the phase is still sweeping:
-        // garbage among it must be swept (slot kept) before the freeing walk starts.
+        // garbage among it must be swept (slot kept) before the freeing walk starts,
+        // and nothing else DYING may be left for that walk (or for an atomic
+        // collection after `abandonIncremental`) to find.
         if !pendingDestroy.isEmpty { drainPendingDestroys() }
     }
 

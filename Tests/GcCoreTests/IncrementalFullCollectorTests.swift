@@ -275,6 +275,26 @@ import GcTestSupport
         keep.forEach(heap.release)
     }
 
+    /// `collect(.full)` while finalizable garbage is being gathered: the cycle
+    /// reclaims what it gathered, and x, marked (it was a root) but held only by that
+    /// garbage, dies by count before the atomic collection walks the heap (found by
+    /// the threaded model stress: it was queued, collected, then destroyed again).
+    @Test func fullCollectionDuringGatheringLeavesNothingQueued() {
+        let (heap, recorder) = slicedHeap()
+        let keep = filler(heap, pages: 2)
+        let ring = makeRing(heap, n: 3, firstID: 0)
+        let x = RawNode.make(heap, id: 50)
+        RawNode.link(heap, ring, 1, x)
+        heap.release(ring)
+        step(heap, to: "marking")
+        heap.release(x)  // held only by the garbage ring now, and marked
+        step(heap, to: "gathering")
+        heap.collect(.full)
+        #expect(recorder.finalized.sorted() == [0, 1, 2, 50])
+        #expect(heap.statistics().liveObjects == keep.count)
+        keep.forEach(heap.release)
+    }
+
     /// `collect(.full)` while garbage is half swept finishes the sweep first.
     @Test func fullCollectionDuringTheSweepFreesTheSweptGarbage() {
         let (heap, _) = slicedHeap()
