@@ -251,9 +251,11 @@ extension HeapCore {
             shade(object)
         }
         if object.has(ObjectHeader.mutating) {
-            // Its references may change without a barrier until the borrow ends:
-            // take them now. BARRIER stays (if this is garbage, its destruction
-            // during sweeping must still keep its slot).
+            // Its references may change without a barrier until the borrow ends.
+            // They were never counted (a borrow that began before the scan skipped
+            // it; one that began after un-counted it), so its children are roots
+            // already; shading them here is a cheap second guard. BARRIER stays (if
+            // this is garbage, its destruction during sweeping must keep its slot).
             traceChildren(of: object, .shade)
         }
         if object.bits0 & (ObjectHeader.hasFinalizer | ObjectHeader.finalized) == ObjectHeader.hasFinalizer {

@@ -83,6 +83,32 @@ func countNodes(_ node: borrowing GcRc<TreeNode>) -> Int {
         #expect(c.with { $0.label } == "c" && c.referenceCount == 1)
     }
 
+    /// A `mutate` that spans a whole incremental cycle: it began before the cycle, so
+    /// no barrier runs while the collector scans, checks and traces the object; its
+    /// references are left uncounted, which makes roots of its children. The child
+    /// it moves out into a local handle mid-cycle, and the one it moves in, survive.
+    @Test func mutateSpanningAnIncrementalCycleKeepsItsChildren() {
+        var config = HeapConfiguration()
+        config.automaticCollection = false
+        config.fullSliceWork = 1
+        let heap = Heap(configuration: config)
+        let r = GcRc(TreeNode(left: GcRc(TreeNode(label: "c"), in: heap), label: "r"), in: heap)
+        let n = GcRc(TreeNode(label: "n"), in: heap)
+        let moved: GcRc<TreeNode> = r.mutate { node in
+            heap.collect(.fullSlice)  // rooting (one page): r is being mutated, so not counted
+            heap.collect(.fullSlice)  // roots checked: r's references taken; marking next
+            #expect(heap.statistics().fullCollectionInProgress)
+            let c = node.left.take()!
+            node.right = n.copy()
+            while heap.statistics().fullCollectionInProgress { heap.collect(.fullSlice) }
+            return c
+        }
+        #expect(heap.statistics().liveObjects == 3)
+        #expect(moved.with { $0.label } == "c" && moved.referenceCount == 1)
+        #expect(n.referenceCount == 2)
+        _ = r
+    }
+
     /// Garbage of a GcTypes struct with a drop function (its `String` field) is
     /// swept lazily: the drop releases the `GcRc` fields into other garbage, whose
     /// slots stay until the freeing walk.
