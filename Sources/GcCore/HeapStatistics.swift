@@ -97,6 +97,7 @@ extension HeapStatistics: CustomStringConvertible {
 
 /// Decoding that tolerates logs written before a field existed: a missing field keeps
 /// its default (docs/event-log.md: fields may be added within a format version).
+/// A field added to `HeapStatistics` needs its line here, or it is not decoded.
 extension HeapStatistics {
     public init(from decoder: Decoder) throws {
         self.init()

@@ -195,12 +195,15 @@ extension HeapCore {
     }
 
     /// Walks pages down from the cursor, calling `body` with each object, until the
-    /// work is spent (at page granularity). `body` must not free slots.
-    private func walkPages(_ cycle: IncrementalFull, _ work: inout Int, _ body: (ObjectRef) -> Void) {
+    /// work is spent (at page granularity): the live page list, or `snapshot` (the
+    /// switching walk). `body` must not free slots.
+    private func walkPages(
+        _ cycle: IncrementalFull, _ work: inout Int, snapshot: [Page]? = nil, _ body: (ObjectRef) -> Void
+    ) {
         while work > 0 {
-            cycle.cursor = min(cycle.cursor, allocator.pageCount - 1)
+            cycle.cursor = min(cycle.cursor, (snapshot?.count ?? allocator.pageCount) - 1)
             guard cycle.cursor >= 0 else { return }
-            let page = allocator.page(at: cycle.cursor)
+            let page = snapshot?[cycle.cursor] ?? allocator.page(at: cycle.cursor)
             cycle.cursor -= 1
             work -= page.slotCount
             page.forEachObject(body)
@@ -229,12 +232,7 @@ extension HeapCore {
     /// count − counted only shrinks by a release, and a release of an object not
     /// checked yet shades it (`releasedDuringCollection`).
     private func findRoots(_ cycle: IncrementalFull, _ work: inout Int, _ stats: inout CollectionStats) {
-        while work > 0 && cycle.cursor >= 0 {
-            let page = cycle.switchPages[cycle.cursor]
-            cycle.cursor -= 1
-            work -= page.slotCount
-            page.forEachObject { object in checkRoot(object, cycle, &stats) }
-        }
+        walkPages(cycle, &work, snapshot: cycle.switchPages) { checkRoot($0, cycle, &stats) }
     }
 
     private func checkRoot(_ object: ObjectRef, _ cycle: IncrementalFull, _ stats: inout CollectionStats) {
@@ -262,7 +260,6 @@ extension HeapCore {
             cycle.finalizable.append(object)
         }
     }
-
 
     private func markGrayObjects(_ work: inout Int, _ stats: inout CollectionStats) {
         while work > 0, let object = grayStack.pop() {
@@ -349,7 +346,7 @@ extension HeapCore {
     /// Freeing: the swept garbage's slots go back; survivors lose MARKED.
     private func freeSweptGarbage(_ cycle: IncrementalFull, _ work: inout Int, _ stats: inout CollectionStats) {
         var tally = FreeTally(epoch: hot.pointee.epoch)
-        let dead = RefStack()
+        let dead = workStack  // empty between collections' own uses
         walkPages(cycle, &work) { object in
             guard inCycleSet(object) else { return }
             if object.has(ObjectHeader.marked) {
@@ -477,14 +474,6 @@ extension HeapCore {
 
     /// The phase of the running incremental full collection (tests and statistics).
     var incrementalPhaseName: String? {
-        guard let cycle = incremental else { return nil }
-        switch cycle.phase {
-        case .rooting: return "rooting"
-        case .switching: return "switching"
-        case .marking: return "marking"
-        case .gathering: return "gathering"
-        case .sweeping: return "sweeping"
-        case .freeing: return "freeing"
-        }
+        incremental.map { "\($0.phase)" }
     }
 }

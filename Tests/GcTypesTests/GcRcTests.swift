@@ -66,14 +66,20 @@ func countNodes(_ node: borrowing GcRc<TreeNode>) -> Int {
         #expect(heap.statistics().liveObjects == 1)
     }
 
+    /// A heap whose incremental full collections advance only by `collect(.fullSlice)`,
+    /// one object (at least one page) of work per slice.
+    func slicedHeap() -> Heap {
+        var config = HeapConfiguration()
+        config.automaticCollection = false
+        config.fullSliceWork = 1
+        return Heap(configuration: config)
+    }
+
     /// An incremental full collection is marking; `mutate` moves a child out of a
     /// node it has not traced yet. The exclusive borrow's barrier must shade the
     /// child first, or the collector would free it under the new handle.
     @Test func mutateDuringAnIncrementalFullKeepsWhatItMovesOut() {
-        var config = HeapConfiguration()
-        config.automaticCollection = false
-        config.fullSliceWork = 1
-        let heap = Heap(configuration: config)
+        let heap = slicedHeap()
         let d = GcRc(TreeNode(left: GcRc(TreeNode(label: "c"), in: heap), label: "d"), in: heap)
         heap.collect(.fullSlice)  // rooting done: roots not checked, nothing marked
         #expect(heap.statistics().fullCollectionInProgress)
@@ -88,10 +94,7 @@ func countNodes(_ node: borrowing GcRc<TreeNode>) -> Int {
     /// references are left uncounted, which makes roots of its children. The child
     /// it moves out into a local handle mid-cycle, and the one it moves in, survive.
     @Test func mutateSpanningAnIncrementalCycleKeepsItsChildren() {
-        var config = HeapConfiguration()
-        config.automaticCollection = false
-        config.fullSliceWork = 1
-        let heap = Heap(configuration: config)
+        let heap = slicedHeap()
         let r = GcRc(TreeNode(left: GcRc(TreeNode(label: "c"), in: heap), label: "r"), in: heap)
         let n = GcRc(TreeNode(label: "n"), in: heap)
         let moved: GcRc<TreeNode> = r.mutate { node in
@@ -113,10 +116,7 @@ func countNodes(_ node: borrowing GcRc<TreeNode>) -> Int {
     /// swept lazily: the drop releases the `GcRc` fields into other garbage, whose
     /// slots stay until the freeing walk.
     @Test func incrementalFullSweepsGcTypesGarbage() {
-        var config = HeapConfiguration()
-        config.automaticCollection = false
-        config.fullSliceWork = 1
-        let heap = Heap(configuration: config)
+        let heap = slicedHeap()
         do {
             let a = GcRc(TreeNode(label: "a"), in: heap)
             let b = GcRc(TreeNode(left: a.copy(), right: makeTree(3, heap), label: "b"), in: heap)
