@@ -126,6 +126,7 @@ def cases(args):
             ("C glibc malloc", peer("bt-c-glibc") + [str(n)]),
             ("C jemalloc", peer("bt-c-jemalloc") + [str(n)]),
             ("C arena (floor)", peer("bt-c-arena") + [str(n)]),
+            ("C eager RC (floor)", peer("bt-c-rc") + [str(n)]),
         ]
         # CPython takes about 7 minutes per run at depth 21 (about 15 times Swift ARC):
         # it runs at the smaller depth unless asked for.

@@ -16,6 +16,7 @@ cc() { local bin="$1"; shift; gcc $CFLAGS -o "$out/$bin" "$@"; echo "built $out/
 cc bt-c-glibc    "$here/binary_trees.c"
 cc bt-c-jemalloc "$here/binary_trees.c" -ljemalloc
 cc bt-c-arena    "$here/binary_trees_arena.c"
+cc bt-c-rc       "$here/binary_trees_rc.c"
 cc bt-boehm      "$here/binary_trees_boehm.c" -lgc
 cc cg-boehm      "$here/cyclic_garbage_boehm.c" -lgc
 cc at-c-glibc    "$here/alloc_throughput.c"

@@ -157,10 +157,10 @@ struct Page: Equatable {
         AddressSanitizer.poison(slot.payload, bytes: Int(slotSize) &- ObjectHeader.size)
     }
 
-    /// Calls `body` with every allocated object of the page (free slots skipped).
     /// Slots handed out so far (what `forEachObject` visits); 1 for a large page.
     var slotCount: Int { isLarge ? 1 : (Int(bump) - Page.headerSize) / Int(slotSize) }
 
+    /// Calls `body` with every allocated object of the page (free slots skipped).
     func forEachObject(_ body: (ObjectRef) -> Void) {
         if isLarge {
             let object = ObjectRef(base + Page.headerSize)
