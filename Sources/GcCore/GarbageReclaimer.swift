@@ -10,9 +10,20 @@
 //   3. if any finalizer ran, look for resurrection: count again the references from
 //      inside the set; an object held from outside, and all it reaches in the set,
 //      is live again (DYING cleared, FINALIZED kept, so it is finalized only once);
-//   4. drop every payload (references to garbage objects just lower their counts;
-//      references to live objects are released and may free them in turn), then
-//      free every slot.
+//   4. tear the set down: mark every object torn (its borrows refused from now on),
+//      drop every payload (references to garbage objects just lower their counts;
+//      references to live objects are released and may free them in turn);
+//   5. if any payload's drop ran user code (a deinit, a drop or trace function),
+//      check that every garbage object's count is now 0, then free every slot.
+//
+// Steps 4 and 5 are what keep user code from reaching freed memory. A deinit runs
+// while its siblings are torn, so reading one (whose payload may be gone) stops the
+// process with a message instead. A deinit that kept a sibling (copied or moved a
+// reference out), or a trace that reported a reference its value does not hold (a
+// field twice: trial deletion then subtracts a live object's outside count and
+// takes it for garbage), leaves a count that no garbage payload explains; the check
+// stops the process before that slot is freed and reused. Under honest traces and
+// deinits, every count is 0 here: the set's payloads held all its references.
 
 struct CollectionStats {
     var phaseNanos = [UInt64](repeating: 0, count: GcPhase.allCases.count)
@@ -68,12 +79,20 @@ extension HeapCore {
 
         let wasDraining = draining
         draining = true
+        // User code runs in the drops only if some object is not of a plain type;
+        // all-plain garbage (the common case for `.referencesOnly` types) skips the
+        // teardown checks. Garbage whose counts were not restored is all plain.
+        let userDrops = countsRestored && containsUserDrops(dead)
+        if userDrops { tearDown(dead) }
         for i in 0..<dead.count {
             let object = dead[i]
             // A finalizer may have made a new weak reference to a garbage object.
             if object.has(ObjectHeader.hasWeak) { weakTable.clear(object) }
             if object.has(ObjectHeader.buffered) { removeCandidate(object) }
-            dropGarbagePayload(object, countsRestored: countsRestored)
+            dropGarbagePayload(object, countsRestored: countsRestored, releasingGarbage: userDrops)
+        }
+        if userDrops {
+            for i in 0..<dead.count { checkTornDown(dead[i]) }
         }
         var tally = FreeTally(epoch: hot.pointee.epoch)
         for i in 0..<dead.count {
@@ -92,8 +111,11 @@ extension HeapCore {
     /// `countsRestored: false` (the minor collection skipped its restore; the object
     /// is then of a plain type), references to objects in the minor collection's
     /// scope are skipped too: their counts never got them back.
+    /// With `releasingGarbage` (a teardown that checks counts afterwards), plain
+    /// objects release their references to garbage too, so that every count of the
+    /// set reaches 0.
     @inline(__always)
-    private func dropGarbagePayload(_ object: ObjectRef, countsRestored: Bool) {
+    private func dropGarbagePayload(_ object: ObjectRef, countsRestored: Bool, releasingGarbage: Bool) {
         let info = fastTable + object.typeIndex
         guard info.pointee.plain else {
             dropPayload(object)
@@ -103,11 +125,48 @@ extension HeapCore {
         let offsets = info.pointee.offsets
         for i in 0..<info.pointee.offsetCount {
             if let child = ObjectRef(bits: payload.load(fromByteOffset: offsets[i], as: UInt.self)),
-               !child.has(ObjectHeader.dying), countsRestored || !inMinorScope(child) {
+               releasingGarbage || !child.has(ObjectHeader.dying), countsRestored || !inMinorScope(child) {
                 checkSameHeap(child, object)
                 release(child)
             }
         }
+    }
+
+    /// Whether dropping some object of `garbage` calls user code (its type is not
+    /// plain: a Swift deinit, a drop or a trace function).
+    private func containsUserDrops(_ garbage: RefStack) -> Bool {
+        for i in 0..<garbage.count where !(fastTable + garbage[i].typeIndex).pointee.plain { return true }
+        return false
+    }
+
+    /// Step 4's first half: every object of the set is torn before any payload is
+    /// dropped. An object being read or mutated cannot be garbage (something holds
+    /// the handle it is borrowed through), so finding one means the counts were
+    /// lied to: stop before dropping anything.
+    func tearDown(_ garbage: RefStack) {
+        for i in 0..<garbage.count {
+            let object = garbage[i]
+            if object.bits0 & (ObjectHeader.mutating | ObjectHeader.borrowMask) != 0 { garbageInUse(object) }
+            object.set(ObjectHeader.torn)
+        }
+    }
+
+    /// Step 5 for one object, after every payload of its set was dropped: its count
+    /// must be 0, and a weak reference made to it by a deinit is cleared.
+    @inline(__always)
+    func checkTornDown(_ object: ObjectRef) {
+        if object.count != 0 { garbageStillReferenced(object) }
+        if object.has(ObjectHeader.hasWeak) { weakTable.clear(object) }
+    }
+
+    @inline(never)
+    func garbageInUse(_ object: ObjectRef) -> Never {
+        fatalError("HakoGC: an object of type \(descriptor(of: object).takeUnretainedValue().name) was found garbage while it is being read or mutated: some type's trace function reports a reference its value does not hold (a field visited twice, or a reference owned elsewhere)")
+    }
+
+    @inline(never)
+    func garbageStillReferenced(_ object: ObjectRef) -> Never {
+        fatalError("HakoGC: an object of type \(descriptor(of: object).takeUnretainedValue().name) is still referenced after its garbage set was torn down (count \(object.count)): either a trace function reports a reference its value does not hold (a field visited twice, or a reference owned elsewhere), so a live object was taken for garbage, or a deinit kept a reference to another object of its own garbage cycle. Its payload is destroyed; the process stops before its memory is reused")
     }
 
     /// Step 3: returns the objects still dead after finalizers ran.

@@ -145,14 +145,20 @@ public final class Heap {
     /// Owner thread, checked in debug and `HAKOGC_CHECKED` builds. Retaining a freed
     /// object, or past 2^32 - 1 counts, stops the process with a message.
     @inlinable
-    public func retain(_ object: ObjectRef) { core.retain(object) }
+    public func retain(_ object: ObjectRef) {
+        core.checkNoUserTrace("retain")
+        core.retain(object)
+    }
 
     /// Drops one strong reference; at zero the object is finalized and freed, and
     /// what it referenced is released (iteratively). A release of a freed object or
     /// one count too many stops the process with a message. Owner thread, checked in
     /// debug and `HAKOGC_CHECKED` builds; finalizers (and deferred collections) may run.
     @inlinable
-    public func release(_ object: ObjectRef) { core.release(object) }
+    public func release(_ object: ObjectRef) {
+        core.checkNoUserTrace("release")
+        core.release(object)
+    }
 
     /// Releases `object` in whichever heap owns it (for handles that do not store the heap).
     /// If that heap's `Heap` is gone and this frees its last object, the heap's memory
@@ -160,6 +166,7 @@ public final class Heap {
     @inlinable
     public static func release(_ object: ObjectRef) {
         let detachedCore = HeapCore.withOwner(of: object) { core -> UnsafeMutableRawPointer? in
+            core.checkNoUserTrace("release")
             core.release(object)
             return core.hot.pointee.detached ? Unmanaged.passUnretained(core).toOpaque() : nil
         }
@@ -179,7 +186,10 @@ public final class Heap {
     /// Thread rule and misuse as `retain(_:)`.
     @inlinable
     public static func retain(_ object: ObjectRef) {
-        HeapCore.withOwner(of: object) { $0.retain(object) }
+        HeapCore.withOwner(of: object) { core in
+            core.checkNoUserTrace("retain")
+            core.retain(object)
+        }
     }
 
     /// The strong count (handles + heap references + pins). For tests and diagnostics;
@@ -201,6 +211,7 @@ public final class Heap {
     /// the old target may run finalizers.
     @inlinable
     public func storeReference(_ value: ObjectRef?, into object: ObjectRef, offset: Int) {
+        core.checkNoUserTrace("storeReference")
         // An incremental full collection must see the references before they change.
         if object.bits0 & ObjectHeader.barrier != 0 { core.incrementalBarrier(object) }
         if let value {
@@ -248,6 +259,7 @@ public final class Heap {
     /// in every build; pinning a freed object stops the process.
     public func pin(_ object: ObjectRef) {
         core.ownership.check("pin")
+        core.checkNoUserTrace("pin")
         core.pin(object)
     }
 
@@ -256,6 +268,7 @@ public final class Heap {
     /// - Throws: `.notPinned` if `object` holds no pin.
     public func unpin(_ object: ObjectRef) throws(HeapError) {
         core.ownership.check("unpin")
+        core.checkNoUserTrace("unpin")
         guard core.unpin(object) else { throw .notPinned }
     }
 
@@ -273,6 +286,7 @@ public final class Heap {
     /// Owner-checked in every build.
     public func upgrade(_ weak: WeakReference) -> ObjectRef? {
         core.ownership.check("upgrade")
+        core.checkNoUserTrace("upgrade")
         guard let object = core.weakTable.target(of: weak), !core.isFoundGarbage(object) else { return nil }
         core.retain(object)
         core.shadeIfMarking(object)

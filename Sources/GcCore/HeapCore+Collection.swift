@@ -10,6 +10,7 @@ extension HeapCore {
     /// The allocation budget ran out: apply the pacing rule (HeapConfiguration).
     @usableFromInline
     func collectIfDue() {
+        if hot.pointee.userTraceType != 0 { heapChangedDuringTrace("allocate") }
         if configuration.automaticCollection, !collecting, finalizerDepth == 0, !draining {
             if let cycle = incremental {
                 if allocatedBytes &- hot.pointee.allocatedBytesAtSlice >= cycle.sliceBytes {

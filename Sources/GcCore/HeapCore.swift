@@ -148,6 +148,14 @@ final class HeapCore {
         #endif
     }
 
+    /// Stops the process if a trace function (or a bridge's marking callback) is
+    /// running: see `beginUserTrace`. One load and branch on the public entry
+    /// points that change the graph; the collector's own paths do not call it.
+    @inlinable
+    func checkNoUserTrace(_ call: StaticString) {
+        if hot.pointee.userTraceType != 0 { heapChangedDuringTrace(call) }
+    }
+
     /// How much the old generation (and external memory) grew since the last full
     /// collection: what the full-collection trigger compares with `fullThreshold`.
     var oldGrowth: Int {
@@ -625,6 +633,9 @@ struct HotState {
     @usableFromInline var minorCandidateLimit = 0
     /// Objects born before this epoch are the running incremental cycle's set.
     @usableFromInline var cycleStartEpoch: UInt32 = 0
+    /// While a type's trace function runs: the type index of the object traced
+    /// (-1 for a bridge's marking callback), else 0 (`beginUserTrace`).
+    @usableFromInline var userTraceType: Int = 0
     @usableFromInline var allocatedBytesAtSlice: Int = 0
 
     mutating func adopt(_ configuration: HeapConfiguration) {

@@ -337,7 +337,15 @@ extension HeapCore {
     /// Drops a garbage object's payload and keeps its slot until the freeing walk.
     /// References to other garbage are released like any: their slots are not freed
     /// yet, and a count reaching 0 comes back here through `destroy`.
+    ///
+    /// Teardown as in GarbageReclaimer.swift, one object at a time: each is torn
+    /// before its payload is dropped, so user code in a later drop that reaches it
+    /// stops with a message instead of reading a destroyed payload (an object not
+    /// swept yet still has its payload whole). Every count is checked at the freeing
+    /// walk, when all garbage payloads are dropped.
     private func sweep(_ object: ObjectRef, _ cycle: IncrementalFull) {
+        if object.bits0 & (ObjectHeader.mutating | ObjectHeader.borrowMask) != 0 { garbageInUse(object) }
+        object.set(ObjectHeader.torn)
         if object.has(ObjectHeader.hasWeak) { weakTable.clear(object) }
         dropPayload(object)
         cycle.swept += 1
@@ -352,6 +360,7 @@ extension HeapCore {
             if object.has(ObjectHeader.marked) {
                 object.clear(ObjectHeader.marked)
             } else if object.has(ObjectHeader.dying) {
+                checkTornDown(object)
                 dead.push(object)
             }
         }

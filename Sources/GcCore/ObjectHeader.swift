@@ -16,7 +16,8 @@
 // | 56     | MARKED        | reached by the current full collection                                  |
 // | 57     | HAS_FINALIZER | copied from the type                                                    |
 // | 58–61  | BORROWS       | shared borrows in progress (typed API); 15 at most                      |
-// | 62     | MUTATING      | an exclusive borrow is in progress (typed API)                          |
+// | 62     | MUTATING      | an exclusive borrow is in progress (typed API); with BORROWS = 14: torn |
+// |        |               | garbage, whose set's payloads are being dropped (no borrow allowed)     |
 // | 63     | BARRIER       | an incremental full collection must see this object's references before |
 // |        |               | they change (rooting: they are counted; marking: not traced yet)        |
 //
@@ -39,6 +40,7 @@
 // | live       | counts move through retain/release/store       | RC ≥ 1                          |
 // | candidate  | a release left RC > 0 (young, not acyclic)     | PURPLE, BUFFERED                |
 // | finalizing | RC reached 0, or found in a garbage cycle      | DYING (+FINALIZED once run)     |
+// | torn       | its garbage set's payloads are being dropped   | DYING, TORN (borrows refused)   |
 // | resurrected| the finalizer stored a new reference to it     | DYING cleared, FINALIZED kept   |
 // | freed      | payload dropped, slot back on a free list      | word 0 = 0                      |
 //
@@ -100,6 +102,11 @@ enum ObjectHeader {
     @inlinable static var borrowMask: UInt64 { 0xF << 58 }
     @inlinable static var mutating: UInt64 { 1 << 62 }
     @inlinable static var barrier: UInt64 { 1 << 63 }
+    /// Garbage whose payloads are being dropped (GarbageReclaimer.swift): MUTATING
+    /// with 14 shared borrows, a pair that no borrow produces. A shared borrow then
+    /// still sees MUTATING (14 + 1 does not carry), an exclusive one sees both: each
+    /// is refused, with a message that says why (`isTorn`).
+    @inlinable static var torn: UInt64 { mutating | (0xE << 58) }
 
     @inlinable static var maxCount: UInt64 { rcMask }
 }

@@ -19,6 +19,7 @@ extension ObjectRef {
 
     @usableFromInline
     func sharedBorrowRefused() -> Never {
+        if isTorn { tornObjectAccessed() }
         if bits0 & ObjectHeader.mutating != 0 {
             fatalError("HakoGC: object read while it is being mutated (nested with/mutate on the same object)")
         }
@@ -36,6 +37,9 @@ extension ObjectRef {
     /// While an incremental full collection runs, the first exclusive borrow of an
     /// object it has counted or not yet traced runs its barrier first (one test
     /// covers that and both refusals).
+    ///
+    /// Inside a type's trace function it stops the process: moving references
+    /// between objects while the collector reads them could free a live object.
     @inlinable
     public func beginExclusiveBorrow() {
         checkOwnerInCheckedBuilds("mutate")
@@ -44,11 +48,28 @@ extension ObjectRef {
             exclusiveBorrowSlow()
             bits = bits0
         }
+        HeapCore.withOwner(of: self) { $0.checkNoUserTrace("mutate") }
         bits0 = bits | ObjectHeader.mutating
+    }
+
+    /// Torn garbage (GarbageReclaimer.swift): MUTATING with shared borrows, a pair
+    /// no borrow can produce, so every later borrow is refused.
+    @inlinable var isTorn: Bool {
+        bits0 & ObjectHeader.mutating != 0 && bits0 & ObjectHeader.borrowMask != 0
+    }
+
+    /// A borrow of torn garbage: user code called during the teardown (a
+    /// payload's deinit) reached another object of the same garbage set, whose
+    /// payload may be gone already.
+    @usableFromInline @inline(never)
+    func tornObjectAccessed() -> Never {
+        let name = HeapCore.withOwner(of: self) { $0.descriptor(of: self).takeUnretainedValue().name }
+        fatalError("HakoGC: an object of type \(name) was read or mutated during the teardown of its garbage set: a deinit reached another object of its own garbage cycle, whose payload may be destroyed already (do such work in a finalizer, which runs while the whole set is intact)")
     }
 
     @usableFromInline @inline(never)
     func exclusiveBorrowSlow() {
+        if isTorn { tornObjectAccessed() }
         misusePrecondition(bits0 & (ObjectHeader.mutating | ObjectHeader.borrowMask) == 0,
                      "HakoGC: object mutated while it is being read or mutated (nested with/mutate on the same object)")
         _ = HeapCore.withOwner(of: self) { $0.incrementalBarrier(self) }

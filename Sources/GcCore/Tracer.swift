@@ -100,8 +100,18 @@ public struct Tracer {
 extension HeapCore {
     /// Applies `mode`'s step to every reference `object` holds: reference slots
     /// directly, or through the type's trace function.
+    ///
+    /// A payload under an exclusive borrow (MUTATING) is never read by a collector
+    /// phase: Swift may be half-way through an assignment there (the old value of a
+    /// field destroyed, the new one not stored yet), so a field can still hold an
+    /// object that was just freed. Skipping it is sound in every phase: its
+    /// references are then not subtracted from their targets' counts, which makes
+    /// those targets look held from outside — live, which they are, since someone
+    /// is mutating their holder. Only drops (`.release`) read such a payload, and
+    /// only of torn garbage (GarbageReclaimer.swift).
     @inline(__always)
     func traceChildren(of object: ObjectRef, _ mode: TraceMode) {
+        if mode != .release && object.has(ObjectHeader.mutating) { return }
         descriptor(of: object)._withUnsafeGuaranteedRef { type in
             let offsets = type.offsets
             if !offsets.isEmpty {
@@ -113,9 +123,43 @@ extension HeapCore {
                 }
             } else if let trace = type.trace {
                 var tracer = Tracer(core: self, parent: object, mode: mode)
+                let saved = beginUserTrace(of: object)
                 trace(object.payload, &tracer)
+                endUserTrace(saved)
             }
         }
+    }
+
+    /// A type's trace function is user code that must only report references. While
+    /// it runs, the heap refuses every call that would change counts or references
+    /// (retain, release, stores, allocation, exclusive borrows, pins, weak upgrades):
+    /// changing the graph the collector is reading could free a live object later.
+    /// The refusal stops the process (`heapChangedDuringTrace`). Allocation is
+    /// refused through the allocation budget (0 sends it to the slow path), so the
+    /// fast path pays nothing. - Returns: what `endUserTrace` restores (nesting:
+    /// a trace never runs inside a trace, but a misbehaving one stops first).
+    @inline(__always)
+    func beginUserTrace(of object: ObjectRef) -> (Int, Int) {
+        let h = hot
+        let saved = (h.pointee.userTraceType, h.pointee.allocationBudget)
+        h.pointee.userTraceType = object.typeIndex
+        h.pointee.allocationBudget = Int.min / 2  // stays negative however much is asked for
+        return saved
+    }
+
+    @inline(__always)
+    func endUserTrace(_ saved: (Int, Int)) {
+        hot.pointee.userTraceType = saved.0
+        hot.pointee.allocationBudget = saved.1
+    }
+
+    /// Stops the process: user code called back from the collector (a trace
+    /// function, or a bridge's marking callback) tried to change the heap.
+    @usableFromInline @inline(never)
+    func heapChangedDuringTrace(_ call: StaticString) -> Never {
+        let index = hot.pointee.userTraceType
+        let who = index > 0 ? "the trace function of \(registry.descriptor(atIndex: index).name)" : "a collection bridge's marking callback"
+        fatalError("HakoGC: a trace function changed the heap: \(who) called \(call) while the collector was reading references; trace must only report the references its value holds (no retain, release, store, allocation, mutate, pin or weak upgrade)")
     }
 
     /// One edge `parent → child` in the current phase, reported by a trace function.

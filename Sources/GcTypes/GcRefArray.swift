@@ -108,10 +108,25 @@ public struct GcRefArray<Element: GcObject & ~Copyable>: GcHandle {
         for bits in old { Heap.release(ObjectRef(bits: bits)!) }
     }
 
-    /// Calls `body` with each element in order (each held for the call).
+    /// Calls `body` with each element in order, as the array was when the call
+    /// began (like `for x in array` on a Swift array): every element is held before
+    /// `body` first runs, so a body that removes, replaces or frees elements still
+    /// gets the objects it was going to get, never a freed one. Each is released
+    /// after its call (the rest too if `body` throws).
     public func forEach(_ body: (borrowing GcRc<Element>) throws -> Void) rethrows {
-        for bits in read({ $0 }) {
-            let element = GcRc<Element>(unsafeRetaining: ObjectRef(bits: bits)!)
+        // Retain all first: a count taken only when the loop reaches an element
+        // would come after user code that may have freed it (issue 12, case 1).
+        let snapshot = read { refs -> [UInt] in
+            for bits in refs { Heap.retain(ObjectRef(bits: bits)!) }
+            return refs
+        }
+        var next = 0
+        defer {
+            for bits in snapshot[next...] { Heap.release(ObjectRef(bits: bits)!) }
+        }
+        while next < snapshot.count {
+            let element = GcRc<Element>(unsafeAdopting: ObjectRef(bits: snapshot[next])!)
+            next += 1
             try body(element)
         }
     }
