@@ -69,10 +69,12 @@ public func hgc_bridge_register(_ handle: hgc_heap, _ bridge: UnsafePointer<hgc_
             foreign.bridge = nil
             return HGC_OK
         }
-        guard Int(bridge.pointee.size) >= MemoryLayout<hgc_bridge>.size, bridge.pointee.reserved == 0 else {
-            return LastError.fail(HGC_ERR_BAD_VTABLE, "hgc_bridge_register: bridge size \(bridge.pointee.size) is too small or reserved is set")
+        // The size first, then only the bytes it declares (SizePrefixed).
+        guard let (callbacks, _) = SizePrefixed.copy(bridge, minimum: MemoryLayout<hgc_bridge>.size, zero: hgc_bridge()),
+              callbacks.reserved == 0 else {
+            return LastError.fail(HGC_ERR_BAD_VTABLE, "hgc_bridge_register: bridge size \(SizePrefixed.declaredSize(bridge)) is too small or reserved is set")
         }
-        let adapter = ForeignBridge(bridge.pointee, heapHandle: handle, foreign: foreign)
+        let adapter = ForeignBridge(callbacks, heapHandle: handle, foreign: foreign)
         foreign.bridge = adapter
         foreign.heap.collectionBridge = adapter
         return HGC_OK

@@ -376,7 +376,7 @@ public func hgc_collect(_ handle: hgc_heap, _ kind: UInt32) -> hgc_status {
 public func hgc_heap_statistics(_ handle: hgc_heap, _ stats: UnsafeMutablePointer<hgc_heap_stats>?) -> hgc_status {
     withHeap(handle, "hgc_heap_statistics") { (foreign) throws(StatusError) -> hgc_status in
         guard let stats else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_heap_statistics: stats is required") }
-        let size = Int(stats.pointee.size)
+        let size = SizePrefixed.declaredSize(stats)  // the caller owns only `size` bytes
         guard size >= 8 else { return LastError.fail(HGC_ERR_BAD_SIZE, "hgc_heap_statistics: stats->size \(size) is too small") }
         let s = foreign.heap.statistics()
         var full = hgc_heap_stats()
