@@ -153,13 +153,18 @@ final class HandleTable {
 final class ForeignHeap: @unchecked Sendable {
     let heap = Heap()
     let handles: HandleTable
+    /// What this heap's weak handles can name (WeakHandle.Limits).
+    let weakLimits: WeakHandle.Limits
     var owner = pthread_self()
     /// The foreign collector taking part in full collections, if any.
     var bridge: ForeignBridge?
     /// Calls into this heap in progress (finalizers and callbacks nest them).
     var depth = 0
 
-    init(salt: UInt16) { handles = HandleTable(salt: salt) }
+    init(salt: UInt16, weakLimits: WeakHandle.Limits = .abi) {
+        handles = HandleTable(salt: salt)
+        self.weakLimits = weakLimits
+    }
 }
 
 /// Process-wide table of heap handles (`hgc_heap`), so a destroyed or forged heap
