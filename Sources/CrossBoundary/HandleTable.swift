@@ -9,8 +9,10 @@ import GcCore
 /// single-bit error, so a corrupted handle is always refused as forged, and a
 /// handle of another heap almost never validates (1 in 65 536). Releasing bumps
 /// the entry's generation, so a second release, or any use after it, is stale.
-/// Generations are 16 bits: after 65 536 reuses of one entry an old handle could
-/// look current again.
+/// An entry released at its last generation (`generationLimit`, 65 535) is retired,
+/// never reused: a generation that wrapped would make old handles current again.
+/// (Retiring costs one entry per 65 535 handles; the 2³² − 1 indices would outlast
+/// any memory.)
 ///
 /// Thread rule: used only by the heap's owner thread (the ABI checks it).
 final class HandleTable {
@@ -27,8 +29,13 @@ final class HandleTable {
     @exclusivity(unchecked) private var free: [UInt32] = []
     @exclusivity(unchecked) private(set) var live = 0
     private let salt: UInt16
+    /// The last generation an entry may have (a parameter so tests can reach it).
+    let generationLimit: UInt16
 
-    init(salt: UInt16) { self.salt = salt }
+    init(salt: UInt16, generationLimit: UInt16 = .max) {
+        self.salt = salt
+        self.generationLimit = generationLimit
+    }
 
     /// CRC-16/CCITT (polynomial 0x1021), one table step per byte.
     private static let crcTable: [UInt16] = (0..<256).map { byte in
@@ -130,10 +137,11 @@ final class HandleTable {
         entries[index].object = 0
         entries[index].pinned = false
         entries[index].bridged = false
-        entries[index].generation &+= 1
-        if entries[index].generation == 0 { entries[index].generation = 1 }
-        free.append(UInt32(index))
         live -= 1
+        // Every generation used: retired (see the type's comment).
+        guard entries[index].generation < generationLimit else { return }
+        entries[index].generation += 1
+        free.append(UInt32(index))
     }
 
     /// Every live entry (heap teardown).
@@ -151,7 +159,7 @@ final class HandleTable {
 
 /// One heap as the C side sees it.
 final class ForeignHeap: @unchecked Sendable {
-    let heap = Heap()
+    let heap: Heap
     let handles: HandleTable
     /// What this heap's weak handles can name (WeakHandle.Limits).
     let weakLimits: WeakHandle.Limits
@@ -164,6 +172,12 @@ final class ForeignHeap: @unchecked Sendable {
     init(salt: UInt16, weakLimits: WeakHandle.Limits = .abi) {
         handles = HandleTable(salt: salt)
         self.weakLimits = weakLimits
+        // Weak slots retire at the last generation a weak handle can carry, and
+        // slots it cannot name are never reused.
+        var configuration = HeapConfiguration()
+        configuration.weakGenerationLimit = weakLimits.generations
+        configuration.weakSlotLimit = weakLimits.slots
+        heap = Heap(configuration: configuration)
     }
 }
 
@@ -173,13 +187,15 @@ enum HeapTable {
     private struct Slot {
         var heap: ForeignHeap?
         var generation: UInt32 = 1
+        /// Destroyed at its last generation: never reused (old handles stay stale).
+        var retired = false
     }
     private static let slots = ProcessLock<[Slot]>([])
 
     static func insert(_ heap: ForeignHeap) -> UInt64 {
         slots.withLock { slots in
             let index: Int
-            if let free = slots.firstIndex(where: { $0.heap == nil }) {
+            if let free = slots.firstIndex(where: { $0.heap == nil && !$0.retired }) {
                 index = free
             } else {
                 index = slots.count
@@ -203,7 +219,11 @@ enum HeapTable {
         slots.withLock { slots in
             let index = Int(UInt32(truncatingIfNeeded: handle)) - 1
             slots[index].heap = nil
-            slots[index].generation &+= 1
+            if slots[index].generation == .max {
+                slots[index].retired = true
+            } else {
+                slots[index].generation += 1
+            }
         }
     }
 }

@@ -40,7 +40,9 @@ public func hgc_make_weak(_ handle: hgc_heap, _ value: hgc_value, _ out: UnsafeM
         guard let out else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_make_weak: out_weak is required") }
         let r = try resolve(value, in: foreign, "hgc_make_weak").get()
         guard let weak = WeakHandle.encode(foreign.heap.makeWeak(r.object), foreign.handles, foreign.weakLimits) else {
-            return LastError.fail(HGC_ERR_OUT_OF_MEMORY, "hgc_make_weak: more than 16 million weak slots")
+            // Slots whose generations ran out are retired (WeakTable), so this is
+            // reached only when every slot a handle can name is in use or retired.
+            return LastError.fail(HGC_ERR_OUT_OF_MEMORY, "hgc_make_weak: all \(foreign.weakLimits.slots) weak slots a weak handle can name are in use or retired")
         }
         let flags = (value.metadata & ValueLayout.payloadMask & ~(HGC_FLAG_PINNED | HGC_FLAG_WEAK)) | HGC_FLAG_WEAK
         out.pointee = hgc_value(type_id: value.type_id, box_handle: weak,
