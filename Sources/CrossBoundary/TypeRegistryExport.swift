@@ -79,7 +79,11 @@ public func hgc_register_type(
     guard let name, let vtable, let outTypeID else {
         return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_register_type: name, vtable and out_type_id are required")
     }
-    let typeName = String(cString: name)
+    let typeName: String
+    switch IncomingName.decode(name, "hgc_register_type") {
+    case .success(let text): typeName = text
+    case .failure(let error): return error.status
+    }
     guard TypeRegistry.isValidName(typeName) else {
         return LastError.fail(HGC_ERR_INVALID_NAME, "\"\(typeName)\" is not a fully-qualified type name (namespace/Name[@version])")
     }
@@ -117,7 +121,11 @@ public func hgc_lookup_type(_ name: UnsafePointer<CChar>?, _ outTypeID: UnsafeMu
     guard let name, let outTypeID else {
         return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_lookup_type: name and out_type_id are required")
     }
-    let typeName = String(cString: name)
+    let typeName: String
+    switch IncomingName.decode(name, "hgc_lookup_type") {
+    case .success(let text): typeName = text
+    case .failure(let error): return error.status
+    }
     guard let id = TypeRegistry.shared.typeID(forName: typeName) else {
         return LastError.fail(HGC_ERR_UNKNOWN_TYPE, "no type is registered under the name \"\(typeName)\"")
     }
