@@ -22,6 +22,7 @@ final class HandleTable {
         var pinned = false         // the entry also holds one pin
         var bridged = false        // a pin owned by a foreign object (not a root)
         var reached = false        // reported by the foreign side in this collection
+        var readonly = false       // issued read-only: writes through it are refused
     }
     // Owner thread only (checked by the ABI), so run-time exclusivity checks, which
     // cost more than the lookup itself, are off for these.
@@ -66,10 +67,13 @@ final class HandleTable {
         UInt64(check(index, generation)) << 48 | UInt64(generation) << 32 | UInt64(index + 1)
     }
 
-    enum Lookup { case object(ObjectRef, pinned: Bool), stale, forged }
+    /// What a handle names: its object, and what the entry records about the handle
+    /// (a pin, read-only). The value's flags are checked against these, never
+    /// trusted in their place: a caller can flip a flag, not an entry.
+    enum Lookup { case object(ObjectRef, pinned: Bool, readonly: Bool), stale, forged }
 
     /// A new handle owning one count the caller already took on `object`.
-    func adopt(_ object: ObjectRef, pinned: Bool = false, bridged: Bool = false) -> UInt64 {
+    func adopt(_ object: ObjectRef, pinned: Bool = false, bridged: Bool = false, readonly: Bool = false) -> UInt64 {
         let index: UInt32
         if let reused = free.popLast() {
             index = reused
@@ -81,6 +85,7 @@ final class HandleTable {
         entries[Int(index)].pinned = pinned
         entries[Int(index)].bridged = bridged
         entries[Int(index)].reached = false
+        entries[Int(index)].readonly = readonly
         live += 1
         return encode(index, entries[Int(index)].generation)
     }
@@ -92,7 +97,7 @@ final class HandleTable {
               UInt16(truncatingIfNeeded: handle >> 48) == check(low - 1, generation) else { return .forged }
         let entry = entries[Int(low - 1)]
         if generation == entry.generation, let object = ObjectRef(bits: entry.object) {
-            return .object(object, pinned: entry.pinned)
+            return .object(object, pinned: entry.pinned, readonly: entry.readonly)
         }
         // A checksummed handle this entry issued before: released since.
         return .stale
@@ -137,6 +142,7 @@ final class HandleTable {
         entries[index].object = 0
         entries[index].pinned = false
         entries[index].bridged = false
+        entries[index].readonly = false
         live -= 1
         // Every generation used: retired (see the type's comment).
         guard entries[index].generation < generationLimit else { return }

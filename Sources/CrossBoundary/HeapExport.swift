@@ -11,7 +11,7 @@ import Synchronization
 /// Calls allowed while a joint collection is marking (from bridge callbacks and
 /// vtable traces): they read, or report reachability, and change no count.
 let callsAllowedWhileMarking: Set<String> = [
-    "hgc_bridge_reach", "hgc_payload", "hgc_same", "hgc_to_string", "hgc_heap_statistics", "hgc_collect",
+    "hgc_bridge_reach", "hgc_payload", "hgc_payload_const", "hgc_same", "hgc_to_string", "hgc_heap_statistics", "hgc_collect",
 ]
 
 func withHeap(_ handle: hgc_heap, _ call: String, _ body: (ForeignHeap) throws(StatusError) -> hgc_status) -> hgc_status {
@@ -34,9 +34,12 @@ func withHeap(_ handle: hgc_heap, _ call: String, _ body: (ForeignHeap) throws(S
     }
 }
 
-/// The object behind a strong (or pinned) boxed value, checked.
-func resolve(_ v: hgc_value, in foreign: ForeignHeap, _ call: String, allowPinned: Bool = true)
-    -> Result<(object: ObjectRef, pinned: Bool), StatusError>
+/// The object behind a strong (or pinned) boxed value, checked, with what its
+/// handle's entry records: a pin, and whether the value is read-only (the entry's
+/// or the value's own READONLY). Flags that disagree with the entry or the object
+/// are refused (ValueFlags).
+func resolve(_ v: hgc_value, in foreign: ForeignHeap, _ call: String)
+    -> Result<(object: ObjectRef, pinned: Bool, readonly: Bool), StatusError>
 {
     let tag = UInt32(ValueLayout.tag(v))
     guard tag == HGC_TAG_BOXED || tag == HGC_TAG_ASYNC else {
@@ -56,25 +59,25 @@ func resolve(_ v: hgc_value, in foreign: ForeignHeap, _ call: String, allowPinne
         return .failure(StatusError(status: LastError.fail(HGC_ERR_FORGED_HANDLE, "\(call): box handle 0x\(String(v.box_handle, radix: 16)) was never issued by this heap")))
     case .stale:
         return .failure(StatusError(status: LastError.fail(HGC_ERR_STALE_HANDLE, "\(call): box handle 0x\(String(v.box_handle, radix: 16)) was released already")))
-    case .object(let object, let pinned):
+    case .object(let object, let pinned, let readonly):
         let typeID = foreign.heap.type(of: object).typeID
         guard typeID == v.type_id else {
             return .failure(StatusError(status: LastError.fail(HGC_ERR_WRONG_TYPE, "\(call): type id 0x\(String(v.type_id, radix: 16)) does not match the object's type \(foreign.heap.type(of: object).name)")))
         }
-        guard pinned == (flags & HGC_FLAG_PINNED != 0) || (allowPinned && !pinned) else {
-            return .failure(StatusError(status: LastError.fail(HGC_ERR_MALFORMED_VALUE, "\(call): the PINNED flag does not match the handle")))
+        if let why = ValueFlags.asyncMismatch(v) ?? ValueFlags.handleMismatch(v, pinned: pinned, readonly: readonly) {
+            return .failure(StatusError(status: LastError.fail(HGC_ERR_MALFORMED_VALUE, "\(call): \(why)")))
         }
-        return .success((object, pinned))
+        return .success((object, pinned, readonly || flags & HGC_FLAG_READONLY != 0))
     }
 }
 
 /// A new strong handle value for `object` (one count already taken for it).
-func strongValue(_ object: ObjectRef, in foreign: ForeignHeap, pinned: Bool = false, bridged: Bool = false) -> hgc_value {
-    let type = foreign.heap.type(of: object)
-    let handle = foreign.handles.adopt(object, pinned: pinned, bridged: bridged)
-    let tag: UInt64 = type.typeID == HGC_TYPE_FUTURE ? UInt64(HGC_TAG_ASYNC) << ValueLayout.tagShift : 0
-    let flags: UInt64 = (pinned ? HGC_FLAG_PINNED : 0) | (tag != 0 ? HGC_FLAG_ASYNC : 0)
-    return hgc_value(type_id: type.typeID, box_handle: handle, metadata: tag | flags)
+func strongValue(_ object: ObjectRef, in foreign: ForeignHeap, pinned: Bool = false, bridged: Bool = false,
+                 readonly: Bool = false) -> hgc_value {
+    let typeID = foreign.heap.type(of: object).typeID
+    let handle = foreign.handles.adopt(object, pinned: pinned, bridged: bridged, readonly: readonly)
+    return hgc_value(type_id: typeID, box_handle: handle,
+                     metadata: ValueFlags.metadata(typeID: typeID, pinned: pinned, readonly: readonly))
 }
 
 let heapsCreated = Atomic<Int>(0)
@@ -169,7 +172,7 @@ public func hgc_retain(_ handle: hgc_heap, _ value: hgc_value, _ out: UnsafeMuta
         case .failure(let e): return e.status
         case .success(let r):
             foreign.heap.retain(r.object)
-            out.pointee = strongValue(r.object, in: foreign)
+            out.pointee = strongValue(r.object, in: foreign, readonly: r.readonly)
             return HGC_OK
         }
     }
@@ -202,10 +205,32 @@ public func hgc_payload(
             guard !isSwiftType(foreign.heap.type(of: r.object)) else {
                 return LastError.fail(HGC_ERR_NOT_APPLICABLE, "hgc_payload: the object holds Swift values; C may not touch its payload")
             }
+            guard !r.readonly else {
+                return ValueFlags.readonly("hgc_payload", "a writable payload through a read-only value; hgc_payload_const reads it").status
+            }
             outPayload.pointee = r.object.payload
             outSize?.pointee = UInt64(foreign.heap.payloadCapacity(of: r.object))
             return HGC_OK
         }
+    }
+}
+
+/// `hgc_payload_const`: the payload for reading, through any strong value,
+/// read-only ones included.
+@_cdecl("hgc_payload_const")
+public func hgc_payload_const(
+    _ handle: hgc_heap, _ value: hgc_value, _ outPayload: UnsafeMutablePointer<UnsafeRawPointer?>?,
+    _ outSize: UnsafeMutablePointer<UInt64>?
+) -> hgc_status {
+    withHeap(handle, "hgc_payload_const") { (foreign) throws(StatusError) -> hgc_status in
+        guard let outPayload else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_payload_const: out_payload is required") }
+        let r = try resolve(value, in: foreign, "hgc_payload_const").get()
+        guard !isSwiftType(foreign.heap.type(of: r.object)) else {
+            return LastError.fail(HGC_ERR_NOT_APPLICABLE, "hgc_payload_const: the object holds Swift values; C may not touch its payload")
+        }
+        outPayload.pointee = UnsafeRawPointer(r.object.payload)
+        outSize?.pointee = UInt64(foreign.heap.payloadCapacity(of: r.object))
+        return HGC_OK
     }
 }
 
@@ -238,6 +263,7 @@ public func hgc_load(_ handle: hgc_heap, _ object: hgc_value, _ slot: UInt32, _ 
 public func hgc_store(_ handle: hgc_heap, _ object: hgc_value, _ slot: UInt32, _ value: hgc_value) -> hgc_status {
     withHeap(handle, "hgc_store") { (foreign) throws(StatusError) -> hgc_status in
         let r = try resolve(object, in: foreign, "hgc_store").get()
+        guard !r.readonly else { throw ValueFlags.readonly("hgc_store", "a store into a read-only object") }
         let offset = try slotOffset(r.object, slot, in: foreign, "hgc_store").get()
         var target: ObjectRef?
         if UInt32(ValueLayout.tag(value)) == HGC_TAG_NULL {
@@ -245,6 +271,8 @@ public func hgc_store(_ handle: hgc_heap, _ object: hgc_value, _ slot: UInt32, _
             guard shape == HGC_OK else { return shape }
         } else {
             let t = try resolve(value, in: foreign, "hgc_store").get()
+            // A slot holds no flags: loading it back would give a writable value.
+            guard !t.readonly else { throw ValueFlags.readonly("hgc_store", "a read-only value cannot be stored in a slot") }
             target = t.object
         }
         foreign.heap.storeReference(target, into: r.object, offset: offset)
@@ -272,7 +300,7 @@ func pinValue(_ handle: hgc_heap, _ value: hgc_value, _ out: UnsafeMutablePointe
         let r = try resolve(value, in: foreign, call).get()
         foreign.heap.retain(r.object)
         foreign.heap.pin(r.object)
-        out.pointee = strongValue(r.object, in: foreign, pinned: true, bridged: bridged)
+        out.pointee = strongValue(r.object, in: foreign, pinned: true, bridged: bridged, readonly: r.readonly)
         return HGC_OK
     }
 }
@@ -302,7 +330,7 @@ public func hgc_collect(_ handle: hgc_heap, _ kind: UInt32) -> hgc_status {
         }
         let event = foreign.heap.collect(kind == HGC_COLLECT_FULL ? .full : .minor)
         guard let event else {
-            return LastError.fail(HGC_ERR_REENTRANT, "hgc_collect: called while the heap is finalizing; the collection runs when that ends")
+            return LastError.fail(HGC_ERR_REENTRANT, "hgc_collect: called from a finalizer or from inside a collection (a trace or bridge callback); the collection runs when that work ends")
         }
         _ = event
         return HGC_OK

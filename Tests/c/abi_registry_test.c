@@ -107,7 +107,7 @@ static void test_registry(void) {
     CHECK(hgc_register_type("demo.c/Bad", &bad, &again) == HGC_ERR_BAD_VTABLE);
     CHECK(hgc_lookup_type("demo.c/Bad", &found) == HGC_ERR_UNKNOWN_TYPE);
 
-    for (int s = 0; s <= 24; s++) CHECK(strcmp(hgc_status_string((hgc_status)s), "unknown status") != 0);
+    for (int s = 0; s <= 25; s++) CHECK(strcmp(hgc_status_string((hgc_status)s), "unknown status") != 0);
     CHECK(strcmp(hgc_status_string((hgc_status)999), "unknown status") == 0);
 }
 
