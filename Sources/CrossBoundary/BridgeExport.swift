@@ -1,5 +1,6 @@
 import CHakoGC
 import GcCore
+import Glibc
 
 /// The C bridge of one heap: adapts `hgc_bridge` callbacks to GcCore's
 /// `CollectionBridge` (see the protocol there for the order of calls).
@@ -28,6 +29,9 @@ final class ForeignBridge: CollectionBridge {
               let trace = table.table.trace else { return }
         var visitor = ForeignVisitor(bridge: self)
         withUnsafeMutablePointer(to: &visitor) { pointer in
+            let previous = ForeignVisitor.active
+            ForeignVisitor.active = UnsafeMutableRawPointer(pointer)
+            defer { ForeignVisitor.active = previous }
             trace(object.payload, OpaquePointer(pointer), table.table.context)
         }
     }
@@ -49,16 +53,34 @@ final class ForeignBridge: CollectionBridge {
     }
 }
 
-/// What an `hgc_visitor *` points at while a vtable trace runs.
+/// What an `hgc_visitor *` points at while a vtable trace runs: a stack value that
+/// is gone when the trace returns. C code may keep the pointer or forge one, so
+/// `hgc_visit_foreign` dereferences only the visitor of the trace running on its
+/// thread (`active`) and ignores any other.
 struct ForeignVisitor {
     unowned let bridge: ForeignBridge
+
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    /// The visitor of the trace running on the calling thread, if any.
+    static var active: UnsafeMutableRawPointer? {
+        get { pthread_getspecific(key) }
+        set { pthread_setspecific(key, newValue) }
+    }
 }
 
 /// `hgc_visit_foreign`: a vtable trace reports a foreign object its payload holds.
+/// A visitor other than the running trace's (kept past its trace, forged) is ignored.
 @_cdecl("hgc_visit_foreign")
 public func hgc_visit_foreign(_ visitor: OpaquePointer?, _ foreignRef: UInt64) {
-    guard let visitor else { return }
-    UnsafeMutablePointer<ForeignVisitor>(visitor).pointee.bridge.foreignReference(foreignRef)
+    guard let visitor, let active = ForeignVisitor.active, UnsafeMutableRawPointer(visitor) == active else { return }
+    // SAFETY: `active` is the ForeignVisitor on the stack of the trace running on
+    // this thread (heapObjectMarked), alive until that trace returns.
+    active.assumingMemoryBound(to: ForeignVisitor.self).pointee.bridge.foreignReference(foreignRef)
 }
 
 @_cdecl("hgc_bridge_register")
@@ -69,10 +91,12 @@ public func hgc_bridge_register(_ handle: hgc_heap, _ bridge: UnsafePointer<hgc_
             foreign.bridge = nil
             return HGC_OK
         }
-        guard Int(bridge.pointee.size) >= MemoryLayout<hgc_bridge>.size, bridge.pointee.reserved == 0 else {
-            return LastError.fail(HGC_ERR_BAD_VTABLE, "hgc_bridge_register: bridge size \(bridge.pointee.size) is too small or reserved is set")
+        // The size first, then only the bytes it declares (SizePrefixed).
+        guard let (callbacks, _) = SizePrefixed.copy(bridge, minimum: MemoryLayout<hgc_bridge>.size, zero: hgc_bridge()),
+              callbacks.reserved == 0 else {
+            return LastError.fail(HGC_ERR_BAD_VTABLE, "hgc_bridge_register: bridge size \(SizePrefixed.declaredSize(bridge)) is too small or reserved is set")
         }
-        let adapter = ForeignBridge(bridge.pointee, heapHandle: handle, foreign: foreign)
+        let adapter = ForeignBridge(callbacks, heapHandle: handle, foreign: foreign)
         foreign.bridge = adapter
         foreign.heap.collectionBridge = adapter
         return HGC_OK

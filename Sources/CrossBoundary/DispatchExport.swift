@@ -73,7 +73,7 @@ public func hgc_cast(
         let r = try resolve(value, in: foreign, "hgc_cast").get()
         if value.type_id == target {
             foreign.heap.retain(r.object)
-            out.pointee = strongValue(r.object, in: foreign)
+            out.pointee = strongValue(r.object, in: foreign, readonly: r.readonly)
             return HGC_OK
         }
         guard let table = foreign.heap.type(of: r.object).userData as? ForeignVTable, let cast = table.table.cast else {

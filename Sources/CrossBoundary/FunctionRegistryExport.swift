@@ -21,7 +21,11 @@ public func hgc_register_function(
     guard let name, let function, let outID else {
         return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_register_function: name, fn and out_function_id are required")
     }
-    let functionName = String(cString: name)
+    let functionName: String
+    switch IncomingName.decode(name, "hgc_register_function") {
+    case .success(let text): functionName = text
+    case .failure(let error): return error.status
+    }
     guard TypeRegistry.isValidName(functionName) else {
         return LastError.fail(HGC_ERR_INVALID_NAME, "\"\(functionName)\" is not a fully-qualified name (namespace/name[@version])")
     }
@@ -44,7 +48,11 @@ public func hgc_register_function(
 @_cdecl("hgc_lookup_function")
 public func hgc_lookup_function(_ name: UnsafePointer<CChar>?, _ outID: UnsafeMutablePointer<UInt64>?) -> hgc_status {
     guard let name, let outID else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_lookup_function: name and out_function_id are required") }
-    let functionName = String(cString: name)
+    let functionName: String
+    switch IncomingName.decode(name, "hgc_lookup_function") {
+    case .success(let text): functionName = text
+    case .failure(let error): return error.status
+    }
     let id = TypeID.hash(functionName)
     guard FunctionRegistry.entries.withLock({ $0[id]?.name == functionName }) else {
         return LastError.fail(HGC_ERR_UNKNOWN_TYPE, "no function is registered under the name \"\(functionName)\"")

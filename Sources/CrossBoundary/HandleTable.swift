@@ -9,8 +9,10 @@ import GcCore
 /// single-bit error, so a corrupted handle is always refused as forged, and a
 /// handle of another heap almost never validates (1 in 65 536). Releasing bumps
 /// the entry's generation, so a second release, or any use after it, is stale.
-/// Generations are 16 bits: after 65 536 reuses of one entry an old handle could
-/// look current again.
+/// An entry released at its last generation (`generationLimit`, 65 535) is retired,
+/// never reused: a generation that wrapped would make old handles current again.
+/// (Retiring costs one entry per 65 535 handles; the 2³² − 1 indices would outlast
+/// any memory.)
 ///
 /// Thread rule: used only by the heap's owner thread (the ABI checks it).
 final class HandleTable {
@@ -20,6 +22,7 @@ final class HandleTable {
         var pinned = false         // the entry also holds one pin
         var bridged = false        // a pin owned by a foreign object (not a root)
         var reached = false        // reported by the foreign side in this collection
+        var readonly = false       // issued read-only: writes through it are refused
     }
     // Owner thread only (checked by the ABI), so run-time exclusivity checks, which
     // cost more than the lookup itself, are off for these.
@@ -27,8 +30,13 @@ final class HandleTable {
     @exclusivity(unchecked) private var free: [UInt32] = []
     @exclusivity(unchecked) private(set) var live = 0
     private let salt: UInt16
+    /// The last generation an entry may have (a parameter so tests can reach it).
+    let generationLimit: UInt16
 
-    init(salt: UInt16) { self.salt = salt }
+    init(salt: UInt16, generationLimit: UInt16 = .max) {
+        self.salt = salt
+        self.generationLimit = generationLimit
+    }
 
     /// CRC-16/CCITT (polynomial 0x1021), one table step per byte.
     private static let crcTable: [UInt16] = (0..<256).map { byte in
@@ -59,10 +67,13 @@ final class HandleTable {
         UInt64(check(index, generation)) << 48 | UInt64(generation) << 32 | UInt64(index + 1)
     }
 
-    enum Lookup { case object(ObjectRef, pinned: Bool), stale, forged }
+    /// What a handle names: its object, and what the entry records about the handle
+    /// (a pin, read-only). The value's flags are checked against these, never
+    /// trusted in their place: a caller can flip a flag, not an entry.
+    enum Lookup { case object(ObjectRef, pinned: Bool, readonly: Bool), stale, forged }
 
     /// A new handle owning one count the caller already took on `object`.
-    func adopt(_ object: ObjectRef, pinned: Bool = false, bridged: Bool = false) -> UInt64 {
+    func adopt(_ object: ObjectRef, pinned: Bool = false, bridged: Bool = false, readonly: Bool = false) -> UInt64 {
         let index: UInt32
         if let reused = free.popLast() {
             index = reused
@@ -74,6 +85,7 @@ final class HandleTable {
         entries[Int(index)].pinned = pinned
         entries[Int(index)].bridged = bridged
         entries[Int(index)].reached = false
+        entries[Int(index)].readonly = readonly
         live += 1
         return encode(index, entries[Int(index)].generation)
     }
@@ -85,7 +97,7 @@ final class HandleTable {
               UInt16(truncatingIfNeeded: handle >> 48) == check(low - 1, generation) else { return .forged }
         let entry = entries[Int(low - 1)]
         if generation == entry.generation, let object = ObjectRef(bits: entry.object) {
-            return .object(object, pinned: entry.pinned)
+            return .object(object, pinned: entry.pinned, readonly: entry.readonly)
         }
         // A checksummed handle this entry issued before: released since.
         return .stale
@@ -130,10 +142,12 @@ final class HandleTable {
         entries[index].object = 0
         entries[index].pinned = false
         entries[index].bridged = false
-        entries[index].generation &+= 1
-        if entries[index].generation == 0 { entries[index].generation = 1 }
-        free.append(UInt32(index))
+        entries[index].readonly = false
         live -= 1
+        // Every generation used: retired (see the type's comment).
+        guard entries[index].generation < generationLimit else { return }
+        entries[index].generation += 1
+        free.append(UInt32(index))
     }
 
     /// Every live entry (heap teardown).
@@ -151,15 +165,26 @@ final class HandleTable {
 
 /// One heap as the C side sees it.
 final class ForeignHeap: @unchecked Sendable {
-    let heap = Heap()
+    let heap: Heap
     let handles: HandleTable
+    /// What this heap's weak handles can name (WeakHandle.Limits).
+    let weakLimits: WeakHandle.Limits
     var owner = pthread_self()
     /// The foreign collector taking part in full collections, if any.
     var bridge: ForeignBridge?
     /// Calls into this heap in progress (finalizers and callbacks nest them).
     var depth = 0
 
-    init(salt: UInt16) { handles = HandleTable(salt: salt) }
+    init(salt: UInt16, weakLimits: WeakHandle.Limits = .abi) {
+        handles = HandleTable(salt: salt)
+        self.weakLimits = weakLimits
+        // Weak slots retire at the last generation a weak handle can carry, and
+        // slots it cannot name are never reused.
+        var configuration = HeapConfiguration()
+        configuration.weakGenerationLimit = weakLimits.generations
+        configuration.weakSlotLimit = weakLimits.slots
+        heap = Heap(configuration: configuration)
+    }
 }
 
 /// Process-wide table of heap handles (`hgc_heap`), so a destroyed or forged heap
@@ -168,13 +193,15 @@ enum HeapTable {
     private struct Slot {
         var heap: ForeignHeap?
         var generation: UInt32 = 1
+        /// Destroyed at its last generation: never reused (old handles stay stale).
+        var retired = false
     }
     private static let slots = ProcessLock<[Slot]>([])
 
     static func insert(_ heap: ForeignHeap) -> UInt64 {
         slots.withLock { slots in
             let index: Int
-            if let free = slots.firstIndex(where: { $0.heap == nil }) {
+            if let free = slots.firstIndex(where: { $0.heap == nil && !$0.retired }) {
                 index = free
             } else {
                 index = slots.count
@@ -198,7 +225,11 @@ enum HeapTable {
         slots.withLock { slots in
             let index = Int(UInt32(truncatingIfNeeded: handle)) - 1
             slots[index].heap = nil
-            slots[index].generation &+= 1
+            if slots[index].generation == .max {
+                slots[index].retired = true
+            } else {
+                slots[index].generation += 1
+            }
         }
     }
 }

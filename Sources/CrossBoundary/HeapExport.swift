@@ -11,7 +11,7 @@ import Synchronization
 /// Calls allowed while a joint collection is marking (from bridge callbacks and
 /// vtable traces): they read, or report reachability, and change no count.
 let callsAllowedWhileMarking: Set<String> = [
-    "hgc_bridge_reach", "hgc_payload", "hgc_same", "hgc_to_string", "hgc_heap_statistics", "hgc_collect",
+    "hgc_bridge_reach", "hgc_payload", "hgc_payload_const", "hgc_same", "hgc_to_string", "hgc_heap_statistics", "hgc_collect",
 ]
 
 func withHeap(_ handle: hgc_heap, _ call: String, _ body: (ForeignHeap) throws(StatusError) -> hgc_status) -> hgc_status {
@@ -34,9 +34,12 @@ func withHeap(_ handle: hgc_heap, _ call: String, _ body: (ForeignHeap) throws(S
     }
 }
 
-/// The object behind a strong (or pinned) boxed value, checked.
-func resolve(_ v: hgc_value, in foreign: ForeignHeap, _ call: String, allowPinned: Bool = true)
-    -> Result<(object: ObjectRef, pinned: Bool), StatusError>
+/// The object behind a strong (or pinned) boxed value, checked, with what its
+/// handle's entry records: a pin, and whether the value is read-only (the entry's
+/// or the value's own READONLY). Flags that disagree with the entry or the object
+/// are refused (ValueFlags).
+func resolve(_ v: hgc_value, in foreign: ForeignHeap, _ call: String)
+    -> Result<(object: ObjectRef, pinned: Bool, readonly: Bool), StatusError>
 {
     let tag = UInt32(ValueLayout.tag(v))
     guard tag == HGC_TAG_BOXED || tag == HGC_TAG_ASYNC else {
@@ -56,25 +59,25 @@ func resolve(_ v: hgc_value, in foreign: ForeignHeap, _ call: String, allowPinne
         return .failure(StatusError(status: LastError.fail(HGC_ERR_FORGED_HANDLE, "\(call): box handle 0x\(String(v.box_handle, radix: 16)) was never issued by this heap")))
     case .stale:
         return .failure(StatusError(status: LastError.fail(HGC_ERR_STALE_HANDLE, "\(call): box handle 0x\(String(v.box_handle, radix: 16)) was released already")))
-    case .object(let object, let pinned):
+    case .object(let object, let pinned, let readonly):
         let typeID = foreign.heap.type(of: object).typeID
         guard typeID == v.type_id else {
             return .failure(StatusError(status: LastError.fail(HGC_ERR_WRONG_TYPE, "\(call): type id 0x\(String(v.type_id, radix: 16)) does not match the object's type \(foreign.heap.type(of: object).name)")))
         }
-        guard pinned == (flags & HGC_FLAG_PINNED != 0) || (allowPinned && !pinned) else {
-            return .failure(StatusError(status: LastError.fail(HGC_ERR_MALFORMED_VALUE, "\(call): the PINNED flag does not match the handle")))
+        if let why = ValueFlags.asyncMismatch(v) ?? ValueFlags.handleMismatch(v, pinned: pinned, readonly: readonly) {
+            return .failure(StatusError(status: LastError.fail(HGC_ERR_MALFORMED_VALUE, "\(call): \(why)")))
         }
-        return .success((object, pinned))
+        return .success((object, pinned, readonly || flags & HGC_FLAG_READONLY != 0))
     }
 }
 
 /// A new strong handle value for `object` (one count already taken for it).
-func strongValue(_ object: ObjectRef, in foreign: ForeignHeap, pinned: Bool = false, bridged: Bool = false) -> hgc_value {
-    let type = foreign.heap.type(of: object)
-    let handle = foreign.handles.adopt(object, pinned: pinned, bridged: bridged)
-    let tag: UInt64 = type.typeID == HGC_TYPE_FUTURE ? UInt64(HGC_TAG_ASYNC) << ValueLayout.tagShift : 0
-    let flags: UInt64 = (pinned ? HGC_FLAG_PINNED : 0) | (tag != 0 ? HGC_FLAG_ASYNC : 0)
-    return hgc_value(type_id: type.typeID, box_handle: handle, metadata: tag | flags)
+func strongValue(_ object: ObjectRef, in foreign: ForeignHeap, pinned: Bool = false, bridged: Bool = false,
+                 readonly: Bool = false) -> hgc_value {
+    let typeID = foreign.heap.type(of: object).typeID
+    let handle = foreign.handles.adopt(object, pinned: pinned, bridged: bridged, readonly: readonly)
+    return hgc_value(type_id: typeID, box_handle: handle,
+                     metadata: ValueFlags.metadata(typeID: typeID, pinned: pinned, readonly: readonly))
 }
 
 let heapsCreated = Atomic<Int>(0)
@@ -94,12 +97,18 @@ func nullValue() -> hgc_value {
 
 @_cdecl("hgc_heap_create")
 public func hgc_heap_create(_ out: UnsafeMutablePointer<hgc_heap>?) -> hgc_status {
-    BuiltinTypes.ensureRegistered()
     guard let out else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_heap_create: out_heap is required") }
+    out.pointee = createHeap()
+    return HGC_OK
+}
+
+/// A new heap in the heap table. `weakLimits` is the test hook for weak-slot
+/// exhaustion (the ABI's limits otherwise); it is not in hakogc.h.
+func createHeap(weakLimits: WeakHandle.Limits = .abi) -> hgc_heap {
+    BuiltinTypes.ensureRegistered()
     // Salts differ from heap to heap, so one heap's handles fail another's check.
     let salt = UInt16(truncatingIfNeeded: heapsCreated.add(1, ordering: .relaxed).newValue &* 0x9E37)
-    out.pointee = HeapTable.insert(ForeignHeap(salt: salt))
-    return HGC_OK
+    return HeapTable.insert(ForeignHeap(salt: salt, weakLimits: weakLimits))
 }
 
 @_cdecl("hgc_heap_destroy")
@@ -163,7 +172,7 @@ public func hgc_retain(_ handle: hgc_heap, _ value: hgc_value, _ out: UnsafeMuta
         case .failure(let e): return e.status
         case .success(let r):
             foreign.heap.retain(r.object)
-            out.pointee = strongValue(r.object, in: foreign)
+            out.pointee = strongValue(r.object, in: foreign, readonly: r.readonly)
             return HGC_OK
         }
     }
@@ -196,10 +205,32 @@ public func hgc_payload(
             guard !isSwiftType(foreign.heap.type(of: r.object)) else {
                 return LastError.fail(HGC_ERR_NOT_APPLICABLE, "hgc_payload: the object holds Swift values; C may not touch its payload")
             }
+            guard !r.readonly else {
+                return ValueFlags.readonly("hgc_payload", "a writable payload through a read-only value; hgc_payload_const reads it").status
+            }
             outPayload.pointee = r.object.payload
             outSize?.pointee = UInt64(foreign.heap.payloadCapacity(of: r.object))
             return HGC_OK
         }
+    }
+}
+
+/// `hgc_payload_const`: the payload for reading, through any strong value,
+/// read-only ones included.
+@_cdecl("hgc_payload_const")
+public func hgc_payload_const(
+    _ handle: hgc_heap, _ value: hgc_value, _ outPayload: UnsafeMutablePointer<UnsafeRawPointer?>?,
+    _ outSize: UnsafeMutablePointer<UInt64>?
+) -> hgc_status {
+    withHeap(handle, "hgc_payload_const") { (foreign) throws(StatusError) -> hgc_status in
+        guard let outPayload else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_payload_const: out_payload is required") }
+        let r = try resolve(value, in: foreign, "hgc_payload_const").get()
+        guard !isSwiftType(foreign.heap.type(of: r.object)) else {
+            return LastError.fail(HGC_ERR_NOT_APPLICABLE, "hgc_payload_const: the object holds Swift values; C may not touch its payload")
+        }
+        outPayload.pointee = UnsafeRawPointer(r.object.payload)
+        outSize?.pointee = UInt64(foreign.heap.payloadCapacity(of: r.object))
+        return HGC_OK
     }
 }
 
@@ -232,6 +263,7 @@ public func hgc_load(_ handle: hgc_heap, _ object: hgc_value, _ slot: UInt32, _ 
 public func hgc_store(_ handle: hgc_heap, _ object: hgc_value, _ slot: UInt32, _ value: hgc_value) -> hgc_status {
     withHeap(handle, "hgc_store") { (foreign) throws(StatusError) -> hgc_status in
         let r = try resolve(object, in: foreign, "hgc_store").get()
+        guard !r.readonly else { throw ValueFlags.readonly("hgc_store", "a store into a read-only object") }
         let offset = try slotOffset(r.object, slot, in: foreign, "hgc_store").get()
         var target: ObjectRef?
         if UInt32(ValueLayout.tag(value)) == HGC_TAG_NULL {
@@ -239,6 +271,8 @@ public func hgc_store(_ handle: hgc_heap, _ object: hgc_value, _ slot: UInt32, _
             guard shape == HGC_OK else { return shape }
         } else {
             let t = try resolve(value, in: foreign, "hgc_store").get()
+            // A slot holds no flags: loading it back would give a writable value.
+            guard !t.readonly else { throw ValueFlags.readonly("hgc_store", "a read-only value cannot be stored in a slot") }
             target = t.object
         }
         foreign.heap.storeReference(target, into: r.object, offset: offset)
@@ -266,7 +300,7 @@ func pinValue(_ handle: hgc_heap, _ value: hgc_value, _ out: UnsafeMutablePointe
         let r = try resolve(value, in: foreign, call).get()
         foreign.heap.retain(r.object)
         foreign.heap.pin(r.object)
-        out.pointee = strongValue(r.object, in: foreign, pinned: true, bridged: bridged)
+        out.pointee = strongValue(r.object, in: foreign, pinned: true, bridged: bridged, readonly: r.readonly)
         return HGC_OK
     }
 }
@@ -288,75 +322,6 @@ public func hgc_unpin(_ handle: hgc_heap, _ value: hgc_value) -> hgc_status {
     }
 }
 
-/// Weak boundary handles: `generation(24) << 40 | check(16) << 24 | (slot + 1)(24)`,
-/// the check a CRC-16 over slot and generation with the heap's salt, as for strong
-/// handles, so a forged or corrupted weak value is refused rather than upgraded.
-enum WeakHandle {
-    static let domain: UInt64 = 1 << 63  // keeps weak and strong checks apart
-
-    static func encode(_ weak: WeakReference, _ table: HandleTable) -> UInt64? {
-        guard weak.slot < (1 << 24) - 1, weak.generation < (1 << 24) else { return nil }
-        let slot = UInt64(weak.slot + 1), generation = UInt64(weak.generation)
-        let check = UInt64(table.check(word: slot | generation << 24 | domain, bytes: 8))
-        return generation << 40 | check << 24 | slot
-    }
-
-    static func decode(_ handle: UInt64, _ table: HandleTable) -> WeakReference? {
-        let slot = handle & 0xFF_FFFF, generation = handle >> 40
-        guard slot != 0,
-              UInt64(table.check(word: slot | generation << 24 | domain, bytes: 8)) == (handle >> 24) & 0xFFFF
-        else { return nil }
-        return WeakReference(slot: UInt32(slot - 1), generation: UInt32(generation))
-    }
-}
-
-@_cdecl("hgc_make_weak")
-public func hgc_make_weak(_ handle: hgc_heap, _ value: hgc_value, _ out: UnsafeMutablePointer<hgc_value>?) -> hgc_status {
-    withHeap(handle, "hgc_make_weak") { (foreign) throws(StatusError) -> hgc_status in
-        guard let out else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_make_weak: out_weak is required") }
-        let r = try resolve(value, in: foreign, "hgc_make_weak").get()
-        guard let weak = WeakHandle.encode(foreign.heap.makeWeak(r.object), foreign.handles) else {
-            return LastError.fail(HGC_ERR_OUT_OF_MEMORY, "hgc_make_weak: more than 16 million weak slots")
-        }
-        let flags = (value.metadata & ValueLayout.payloadMask & ~(HGC_FLAG_PINNED | HGC_FLAG_WEAK)) | HGC_FLAG_WEAK
-        out.pointee = hgc_value(type_id: value.type_id, box_handle: weak,
-                                metadata: (value.metadata & ~ValueLayout.payloadMask) | flags)
-        return HGC_OK
-    }
-}
-
-@_cdecl("hgc_upgrade")
-public func hgc_upgrade(_ handle: hgc_heap, _ weak: hgc_value, _ out: UnsafeMutablePointer<hgc_value>?) -> hgc_status {
-    withHeap(handle, "hgc_upgrade") { (foreign) throws(StatusError) -> hgc_status in
-        guard let out else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_upgrade: out is required") }
-        let tag = UInt32(ValueLayout.tag(weak))
-        guard tag == HGC_TAG_BOXED || tag == HGC_TAG_ASYNC else {
-            return LastError.fail(tag <= HGC_TAG_VOID ? HGC_ERR_NOT_APPLICABLE : HGC_ERR_BAD_TAG,
-                                  "hgc_upgrade: the value is not a boxed value (tag \(tag))")
-        }
-        let flags = weak.metadata & ValueLayout.payloadMask
-        guard flags & ~ValueLayout.knownFlags == 0 else {
-            return LastError.fail(HGC_ERR_UNKNOWN_FLAGS, "hgc_upgrade: unknown flag bits 0x\(String(flags, radix: 16))")
-        }
-        guard flags & HGC_FLAG_WEAK != 0, flags & HGC_FLAG_PINNED == 0 else {
-            return LastError.fail(HGC_ERR_NOT_APPLICABLE, "hgc_upgrade: the value is not a weak value (hgc_make_weak makes one)")
-        }
-        guard let reference = WeakHandle.decode(weak.box_handle, foreign.handles) else {
-            return LastError.fail(HGC_ERR_FORGED_HANDLE, "hgc_upgrade: weak handle 0x\(String(weak.box_handle, radix: 16)) was never issued by this heap")
-        }
-        guard let object = foreign.heap.upgrade(reference) else {
-            out.pointee = nullValue()
-            return HGC_OK
-        }
-        guard foreign.heap.type(of: object).typeID == weak.type_id else {
-            foreign.heap.release(object)
-            return LastError.fail(HGC_ERR_WRONG_TYPE, "hgc_upgrade: type id does not match the object")
-        }
-        out.pointee = strongValue(object, in: foreign)
-        return HGC_OK
-    }
-}
-
 @_cdecl("hgc_collect")
 public func hgc_collect(_ handle: hgc_heap, _ kind: UInt32) -> hgc_status {
     withHeap(handle, "hgc_collect") { (foreign) throws(StatusError) -> hgc_status in
@@ -365,7 +330,7 @@ public func hgc_collect(_ handle: hgc_heap, _ kind: UInt32) -> hgc_status {
         }
         let event = foreign.heap.collect(kind == HGC_COLLECT_FULL ? .full : .minor)
         guard let event else {
-            return LastError.fail(HGC_ERR_REENTRANT, "hgc_collect: called while the heap is finalizing; the collection runs when that ends")
+            return LastError.fail(HGC_ERR_REENTRANT, "hgc_collect: called from a finalizer or from inside a collection (a trace or bridge callback); the collection runs when that work ends")
         }
         _ = event
         return HGC_OK
@@ -376,7 +341,7 @@ public func hgc_collect(_ handle: hgc_heap, _ kind: UInt32) -> hgc_status {
 public func hgc_heap_statistics(_ handle: hgc_heap, _ stats: UnsafeMutablePointer<hgc_heap_stats>?) -> hgc_status {
     withHeap(handle, "hgc_heap_statistics") { (foreign) throws(StatusError) -> hgc_status in
         guard let stats else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_heap_statistics: stats is required") }
-        let size = Int(stats.pointee.size)
+        let size = SizePrefixed.declaredSize(stats)  // the caller owns only `size` bytes
         guard size >= 8 else { return LastError.fail(HGC_ERR_BAD_SIZE, "hgc_heap_statistics: stats->size \(size) is too small") }
         let s = foreign.heap.statistics()
         var full = hgc_heap_stats()

@@ -79,14 +79,23 @@ public func hgc_register_type(
     guard let name, let vtable, let outTypeID else {
         return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_register_type: name, vtable and out_type_id are required")
     }
-    let typeName = String(cString: name)
+    let typeName: String
+    switch IncomingName.decode(name, "hgc_register_type") {
+    case .success(let text): typeName = text
+    case .failure(let error): return error.status
+    }
     guard TypeRegistry.isValidName(typeName) else {
         return LastError.fail(HGC_ERR_INVALID_NAME, "\"\(typeName)\" is not a fully-qualified type name (namespace/Name[@version])")
     }
     guard !typeName.hasPrefix("core/") else {
         return LastError.fail(HGC_ERR_RESERVED_NAME, "\"\(typeName)\": the core/ namespace is reserved for built-in types")
     }
-    switch descriptor(name: typeName, vtable: vtable.pointee) {
+    // The size first, then only the bytes it declares (SizePrefixed).
+    let minimum = MemoryLayout<hgc_vtable>.size  // version 1 is the first: all fields required
+    guard let (table, _) = SizePrefixed.copy(vtable, minimum: minimum, zero: hgc_vtable()) else {
+        return LastError.fail(HGC_ERR_BAD_VTABLE, "hgc_register_type: vtable size \(SizePrefixed.declaredSize(vtable)) is below \(minimum)")
+    }
+    switch descriptor(name: typeName, vtable: table) {
     case .failure(let error):
         return error.status
     case .success(let candidate):
@@ -112,7 +121,11 @@ public func hgc_lookup_type(_ name: UnsafePointer<CChar>?, _ outTypeID: UnsafeMu
     guard let name, let outTypeID else {
         return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_lookup_type: name and out_type_id are required")
     }
-    let typeName = String(cString: name)
+    let typeName: String
+    switch IncomingName.decode(name, "hgc_lookup_type") {
+    case .success(let text): typeName = text
+    case .failure(let error): return error.status
+    }
     guard let id = TypeRegistry.shared.typeID(forName: typeName) else {
         return LastError.fail(HGC_ERR_UNKNOWN_TYPE, "no type is registered under the name \"\(typeName)\"")
     }
@@ -139,6 +152,7 @@ public func hgc_type_vtable(_ typeID: UInt64, _ out: UnsafeMutablePointer<hgc_vt
         table.payload_size = UInt64(d.payloadSize)
     }
     let bytes = min(Int(outSize), MemoryLayout<hgc_vtable>.size)
+    table.size = UInt32(bytes)  // says how much of *out was written
     withUnsafeBytes(of: &table) { UnsafeMutableRawPointer(out).copyMemory(from: $0.baseAddress!, byteCount: bytes) }
     return HGC_OK
 }

@@ -37,6 +37,7 @@ func validate(_ v: hgc_value) -> hgc_status {
         guard TypeRegistry.shared.descriptor(forID: v.type_id) != nil else {
             return LastError.fail(HGC_ERR_UNKNOWN_TYPE, "no type is registered under id 0x\(String(v.type_id, radix: 16))")
         }
+        if let why = ValueFlags.asyncMismatch(v) { return LastError.fail(HGC_ERR_MALFORMED_VALUE, why) }
         return HGC_OK
     default:
         return LastError.fail(HGC_ERR_BAD_TAG, "tag \(ValueLayout.tag(v)) is not a known tag")

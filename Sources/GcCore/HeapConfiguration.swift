@@ -46,6 +46,16 @@ public struct HeapConfiguration: Sendable, Equatable {
     /// collection. Each cycle paces its slices closer (down to 256 bytes) so that it
     /// ends before the program has allocated a quarter of the live heap.
     public var fullSliceBytes: Int = 16 << 10
+    /// The last generation of a weak slot: a slot cleared at this generation is
+    /// retired instead of reused, so a `WeakReference` can never match a later
+    /// object. Lower it when weak references are stored in fewer bits (the C ABI's
+    /// carry 24). At least 1. Read only when the heap is created.
+    public var weakGenerationLimit: UInt32 = .max
+    /// Weak slots with an index at or above this are retired when cleared, never
+    /// reused, so that when a runtime that names slots in fewer bits gets one, every
+    /// slot below is in use or retired (the C ABI's handles name 2²⁴ − 1). Read only
+    /// when the heap is created.
+    public var weakSlotLimit: UInt32 = .max
 
     /// The defaults above.
     public init() {}
@@ -59,6 +69,7 @@ public struct HeapConfiguration: Sendable, Equatable {
         misusePrecondition(fullGrowthFactor > 1, "HakoGC: fullGrowthFactor must be above 1")
         misusePrecondition(fullSliceWork > 0 && fullSliceBytes > 0,
                      "HakoGC: fullSliceWork and fullSliceBytes must be positive")
+        misusePrecondition(weakGenerationLimit >= 1, "HakoGC: weakGenerationLimit must be at least 1")
         misusePrecondition(fullMinimumBytes >= 0 && emptyPageCache >= 0,
                      "HakoGC: fullMinimumBytes and emptyPageCache must not be negative")
     }

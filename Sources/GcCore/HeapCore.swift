@@ -36,7 +36,7 @@ final class HeapCore {
         get { hot.pointee.draining }
         set { hot.pointee.draining = newValue }
     }
-    let weakTable = WeakTable()
+    let weakTable: WeakTable
     var pinCounts: [UInt: Int] = [:]
 
     // Collection state.
@@ -121,6 +121,8 @@ final class HeapCore {
         hot.pointee.adopt(configuration)
         hot.pointee.fullThreshold = configuration.fullMinimumBytes
         allocator = SizeClassAllocator(emptyPageCache: configuration.emptyPageCache)
+        weakTable = WeakTable(generationLimit: configuration.weakGenerationLimit,
+                              slotLimit: configuration.weakSlotLimit)
         allocator.owner = Unmanaged.passUnretained(self).toOpaque()
         resetAllocationBudget()
     }

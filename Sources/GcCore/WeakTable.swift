@@ -22,6 +22,12 @@ public struct WeakReference: Hashable, Sendable {
 
 /// The heap's weak slots. One slot per target object, shared by every weak
 /// reference to it; the object's header has HAS_WEAK while the slot exists.
+///
+/// A cleared slot is reused with its generation bumped, until the generation
+/// reaches `generationLimit`: then the slot is retired (never reused), because a
+/// generation that wrapped would make old references current again. Slots at or
+/// above `slotLimit` are retired when cleared too (see HeapConfiguration): a new
+/// slot is appended only when no cleared slot is free.
 final class WeakTable {
     private struct Slot {
         var target: UInt  // object address, 0 when cleared
@@ -30,6 +36,15 @@ final class WeakTable {
     private var slots: [Slot] = []
     private var freeSlots: [UInt32] = []
     private var slotOfObject: [UInt: UInt32] = [:]
+    /// The last generation a slot may have (HeapConfiguration.weakGenerationLimit).
+    let generationLimit: UInt32
+    /// Slots from this index on are never reused (HeapConfiguration.weakSlotLimit).
+    let slotLimit: UInt32
+
+    init(generationLimit: UInt32 = .max, slotLimit: UInt32 = .max) {
+        self.generationLimit = generationLimit
+        self.slotLimit = slotLimit
+    }
 
     var count: Int { slotOfObject.count }
 
@@ -64,8 +79,9 @@ final class WeakTable {
         object.clear(ObjectHeader.hasWeak)
         guard let index = slotOfObject.removeValue(forKey: object.bits) else { return }
         slots[Int(index)].target = 0
-        slots[Int(index)].generation &+= 1
-        if slots[Int(index)].generation == 0 { slots[Int(index)].generation = 1 }
+        // Every generation used: reuse would make old references current again.
+        guard slots[Int(index)].generation < generationLimit, index < slotLimit else { return }
+        slots[Int(index)].generation += 1
         freeSlots.append(index)
     }
 }

@@ -166,6 +166,11 @@ int main(void) {
 
     /* misuse */
     CHECK(hgc_bridge_reach(heap, fheap[fl].pins[0]) == HGC_ERR_NOT_APPLICABLE); /* outside marking */
+    /* a visitor is valid only during the trace it was passed to: a kept or forged
+       one is ignored, never dereferenced */
+    hgc_visit_foreign((hgc_visitor *)(uintptr_t)0x10, 3);
+    hgc_visit_foreign(NULL, 3);
+    CHECK(fswept == 2);
     hgc_bridge small = bridge;
     small.size = 4;
     CHECK(hgc_bridge_register(heap, &small) == HGC_ERR_BAD_VTABLE);

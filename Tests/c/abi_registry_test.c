@@ -107,7 +107,7 @@ static void test_registry(void) {
     CHECK(hgc_register_type("demo.c/Bad", &bad, &again) == HGC_ERR_BAD_VTABLE);
     CHECK(hgc_lookup_type("demo.c/Bad", &found) == HGC_ERR_UNKNOWN_TYPE);
 
-    for (int s = 0; s <= 24; s++) CHECK(strcmp(hgc_status_string((hgc_status)s), "unknown status") != 0);
+    for (int s = 0; s <= 25; s++) CHECK(strcmp(hgc_status_string((hgc_status)s), "unknown status") != 0);
     CHECK(strcmp(hgc_status_string((hgc_status)999), "unknown status") == 0);
 }
 
@@ -135,7 +135,45 @@ static void test_functions(void) {
     CHECK(hgc_call(id, 2, NULL, &out) == HGC_ERR_NULL_ARGUMENT);
 }
 
+/* FNV-1a 64 over the bytes, as docs/abi.md defines type ids. */
+static uint64_t fnv1a(const char *s) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *s; s++) { h ^= (unsigned char)*s; h *= 0x100000001b3ull; }
+    return h;
+}
+
+/* Names that are not UTF-8 are refused wherever a name comes in; hgc_type_id
+   hashes whatever bytes it is given, as documented. */
+static void test_names(void) {
+    static const char *bad[] = {
+        "x.c/\xfe", "x.c/\xff", "x.c/\xc0\xaf" /* overlong '/' */, "x.c/\xed\xa0\x80" /* surrogate */,
+        "x.c/\xe2\x82" /* truncated */,
+    };
+    hgc_vtable vt;
+    memset(&vt, 0, sizeof vt);
+    vt.size = sizeof vt;
+    vt.payload_size = 8;
+    uint64_t id = 0;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK(hgc_type_id(bad[i]) == fnv1a(bad[i]));
+        CHECK(hgc_register_type(bad[i], &vt, &id) == HGC_ERR_INVALID_NAME);
+        CHECK(hgc_lookup_type(bad[i], &id) == HGC_ERR_INVALID_NAME);
+        CHECK(hgc_register_function(bad[i], other, NULL, &id) == HGC_ERR_INVALID_NAME);
+        CHECK(hgc_lookup_function(bad[i], &id) == HGC_ERR_INVALID_NAME);
+    }
+    CHECK(hgc_type_id("x.c/\xfe") != hgc_type_id("x.c/\xff"));
+    /* UTF-8 beyond ASCII is a name like any other; its id is FNV-1a of its bytes */
+    const char *utf8 = "x.c/Gr\xc3\xbc\xc3\x9f\xe2\x82\xac";  /* "x.c/Grüß€" */
+    CHECK(hgc_register_type(utf8, &vt, &id) == HGC_OK && id == fnv1a(utf8) && id == hgc_type_id(utf8));
+    uint64_t found = 0;
+    CHECK(hgc_lookup_type(utf8, &found) == HGC_OK && found == id);
+    char name[64];
+    size_t length = 0;
+    CHECK(hgc_type_name(id, name, sizeof name, &length) == HGC_OK && strcmp(name, utf8) == 0);
+}
+
 int main(void) {
+    test_names();
     test_functions();
     test_values();
     test_registry();

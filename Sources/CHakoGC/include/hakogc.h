@@ -12,7 +12,7 @@
  * This header grows append-only: structs passed in carry their own size, new
  * functions and status codes are added at the end. See docs/abi.md.
  *
- * Version 0x0102: values, tags and flags, the process-wide type registry, heaps,
+ * Version 0x0104: values, tags and flags, the process-wide type registry, heaps,
  * boxed values with checked handles, reference fields, pins, weak boundary edges,
  * collection and statistics, and the bridge that collects cycles running through
  * another collector's heap.
@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 /* ABI version: major << 16 | minor. */
-#define HGC_ABI_VERSION 0x00000103u
+#define HGC_ABI_VERSION 0x00000104u
 
 /* ---- The value: three 64-bit words, passed by value ------------------------- */
 
@@ -48,11 +48,14 @@ typedef hgc_value (*hgc_fn)(uint32_t argc, hgc_value *args, void *context);
 #define HGC_TAG_ASYNC 5u /* reserved for futures: carried as an opaque boxed value */
 
 /* Flags of boxed values (metadata bits 0-3); every other bit of a boxed value's
-   metadata must be 0: unknown flags are refused, not ignored. */
+   metadata must be 0: unknown flags are refused, not ignored. Flags are checked
+   against the handle and the type, never trusted alone (docs/abi.md, "Flags"): a
+   value whose flags disagree is HGC_ERR_MALFORMED_VALUE. */
 #define HGC_FLAG_WEAK     (1ull << 0) /* a boundary edge that does not keep the box alive */
-#define HGC_FLAG_PINNED   (1ull << 1) /* a boundary edge that is a root */
-#define HGC_FLAG_ASYNC    (1ull << 2)
-#define HGC_FLAG_READONLY (1ull << 3)
+#define HGC_FLAG_PINNED   (1ull << 1) /* set exactly when the handle holds a pin */
+#define HGC_FLAG_ASYNC    (1ull << 2) /* set exactly on core/Future values (with tag 5) */
+#define HGC_FLAG_READONLY (1ull << 3) /* no writes through it: HGC_ERR_READONLY; sticky on
+                                         handles issued from a read-only value */
 #define HGC_FLAGS_KNOWN   0xFull
 
 /* Integer immediates. The design card says "63-bit", but a 4-bit tag in the top
@@ -78,27 +81,29 @@ typedef enum hgc_status {
     HGC_ERR_NULL_ARGUMENT = 1,      /* a required pointer was NULL */
     HGC_ERR_BAD_TAG = 2,            /* metadata tag is not one of HGC_TAG_* */
     HGC_ERR_UNKNOWN_FLAGS = 3,      /* a boxed value has metadata bits outside HGC_FLAGS_KNOWN */
-    HGC_ERR_MALFORMED_VALUE = 4,    /* an immediate with a box handle, a bad payload or type id */
-    HGC_ERR_TYPE_ID_COLLISION = 5,  /* another name holds this id (hgc_last_error names both) */
-    HGC_ERR_UNKNOWN_TYPE = 6,       /* no type registered under this id or name */
-    HGC_ERR_INVALID_NAME = 7,       /* not "namespace/Name[@version]" */
+    HGC_ERR_MALFORMED_VALUE = 4,    /* an immediate with a box handle, a bad payload or type id,
+                                       or flags that disagree with the handle or type */
+    HGC_ERR_TYPE_ID_COLLISION = 5,  /* another name (function) holds this id (hgc_last_error names both) */
+    HGC_ERR_UNKNOWN_TYPE = 6,       /* no type (function) registered under this id or name */
+    HGC_ERR_INVALID_NAME = 7,       /* not "namespace/Name[@version]", or not UTF-8 */
     HGC_ERR_RESERVED_NAME = 8,      /* the core/ namespace belongs to the built-in types */
     HGC_ERR_LAYOUT_MISMATCH = 9,    /* the name is registered with another vtable layout */
     HGC_ERR_REGISTRY_FULL = 10,
-    HGC_ERR_BAD_VTABLE = 11,        /* size too small, bad offsets, unknown vtable flags */
+    HGC_ERR_BAD_VTABLE = 11,        /* vtable or bridge: size too small, bad offsets, unknown flags */
     HGC_ERR_BUFFER_TOO_SMALL = 12,  /* output written truncated; the full length is reported */
-    HGC_ERR_INT_OUT_OF_RANGE = 13,  /* does not fit in 63 bits */
+    HGC_ERR_INT_OUT_OF_RANGE = 13,  /* does not fit in an immediate's 60 bits */
     HGC_ERR_NOT_APPLICABLE = 14,    /* the operation does not apply to this kind of value */
     HGC_ERR_STALE_HANDLE = 15,      /* the handle was released (or its object freed) */
     HGC_ERR_FORGED_HANDLE = 16,     /* the handle was never issued by this heap */
     HGC_ERR_WRONG_TYPE = 17,        /* type_id does not match the handle's object */
     HGC_ERR_HEAP_DESTROYED = 18,    /* the heap handle is stale or forged */
     HGC_ERR_WRONG_THREAD = 19,      /* the heap belongs to another thread */
-    HGC_ERR_OUT_OF_MEMORY = 20,
+    HGC_ERR_OUT_OF_MEMORY = 20,     /* or every weak slot a weak handle can name is used or retired */
     HGC_ERR_BAD_SLOT = 21,          /* no such reference slot in the type */
-    HGC_ERR_NOT_PINNED = 22,        /* hgc_unpin of an object that is not pinned */
-    HGC_ERR_BAD_SIZE = 23,          /* payload size below the type's, or a stats struct too small */
-    HGC_ERR_REENTRANT = 24          /* collection deferred: called from a finalizer */
+    HGC_ERR_NOT_PINNED = 22,        /* hgc_unpin of a value that is not pinned (reach: not bridged) */
+    HGC_ERR_BAD_SIZE = 23,          /* payload size below the type's or above 1 GiB, or a stats struct too small */
+    HGC_ERR_REENTRANT = 24,         /* refused: called from a callback of the same heap (see docs/abi.md) */
+    HGC_ERR_READONLY = 25           /* a write through, or a store of, a READONLY value */
 } hgc_status;
 
 /* A static, never-NULL description of a status ("unknown status" for others). */
@@ -155,8 +160,9 @@ hgc_status hgc_value_validate(hgc_value value);
 /* ---- Type registry (process-wide, thread-safe) ------------------------------ */
 
 /* Stable type id of a fully-qualified name ("namespace/Name@version"):
-   FNV-1a 64 over its UTF-8 bytes (offset basis 0xcbf29ce484222325,
-   prime 0x100000001b3). NULL yields 0, which no type has. */
+   FNV-1a 64 over its bytes as given (offset basis 0xcbf29ce484222325,
+   prime 0x100000001b3). NULL yields 0, which no type has. Names must be UTF-8:
+   every call that takes a name refuses other bytes with HGC_ERR_INVALID_NAME. */
 uint64_t hgc_type_id(const char *fully_qualified_name);
 
 /* The ABI version the library was built with (compare with HGC_ABI_VERSION). */
@@ -225,12 +231,14 @@ hgc_status hgc_alloc(hgc_heap heap, uint64_t type_id, uint64_t payload_size, hgc
 hgc_status hgc_retain(hgc_heap heap, hgc_value value, hgc_value *out);
 hgc_status hgc_release(hgc_heap heap, hgc_value value);
 /* The payload's address and size, valid while the handle lives. Write the type's
-   own data there; reference slots are written only with hgc_store. */
+   own data there; reference slots are written only with hgc_store. A READONLY
+   value: HGC_ERR_READONLY (read through hgc_payload_const). */
 hgc_status hgc_payload(hgc_heap heap, hgc_value value, void **out_payload, uint64_t *out_size);
 /* Reference slot `slot` (index into the vtable's reference_offsets): a new handle
    to the referenced object, or hgc_null(). */
 hgc_status hgc_load(hgc_heap heap, hgc_value object, uint32_t slot, hgc_value *out);
-/* Stores a boxed value (or hgc_null()) into reference slot `slot`; counts stay right. */
+/* Stores a boxed value (or hgc_null()) into reference slot `slot`; counts stay right.
+   HGC_ERR_READONLY if object is read-only, or value is (a slot keeps no flags). */
 hgc_status hgc_store(hgc_heap heap, hgc_value object, uint32_t slot, hgc_value value);
 /* 1 in *out_same when both handles refer to the same object. */
 hgc_status hgc_same(hgc_heap heap, hgc_value a, hgc_value b, int *out_same);
@@ -323,6 +331,12 @@ hgc_status hgc_pin_bridged(hgc_heap heap, hgc_value value, hgc_value *out_pinned
 hgc_status hgc_bridge_reach(hgc_heap heap, hgc_value pinned);
 /* From a vtable trace: the object holds foreign object foreign_ref. */
 void hgc_visit_foreign(hgc_visitor *visitor, uint64_t foreign_ref);
+
+/* ---- Added in 0x0104 ------------------------------------------------------------ */
+
+/* The payload's address and size for reading, through any strong value (read-only
+   ones included); valid while the handle lives. */
+hgc_status hgc_payload_const(hgc_heap heap, hgc_value value, const void **out_payload, uint64_t *out_size);
 
 #ifdef __cplusplus
 }
