@@ -18,16 +18,22 @@ public struct GcArrayStorage<Element>: GcObject {
     }
 
     /// `hako/Array<…>`, registered (acyclic) on first use per `Element`. An
-    /// `Element` that is a heap handle is refused then, once per type, with a
-    /// message: the collector could not see references inside a Swift array.
+    /// `Element` that holds a heap handle at any depth (`GcBox<T>?`, `[GcString]`, a
+    /// struct, class, tuple or enum payload holding one, a generic argument that is
+    /// one), or that cannot be checked (`Any`, a closure), is refused then, once per
+    /// type, with a message naming the path to it: the collector never traces the
+    /// elements, so a handle in them would be a root it cannot see (see
+    /// `HandleDetection`).
     public static var gcType: GcType<GcArrayStorage<Element>> {
         GenericGcTypes.type(for: Self.self, name: registrationName())
     }
 
     /// Checks `Element` and names the type; runs only when the type registers.
     static func registrationName() -> String {
-        misusePrecondition(!(Element.self is any GcHandle.Type),
-                     "HakoGC: GcArray<\(Element.self)> holds heap handles the collector cannot see; use GcRefArray")
+        if let finding = HandleDetection.find(in: Element.self) {
+            let verb = finding.isHandle ? "holds" : "may hold"
+            misusePrecondition(false, "HakoGC: GcArray<\(Element.self)> \(verb) heap handles the collector cannot see; use GcRefArray (\(finding))")
+        }
         return "hako/Array<\(String(reflecting: Element.self))>"
     }
 }
