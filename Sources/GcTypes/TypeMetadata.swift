@@ -1,5 +1,9 @@
 @_spi(Reflection) import Swift
 
+#if _runtime(_ObjC)
+#error("TypeMetadata reads class metadata laid out without Objective-C interop (Linux)")
+#endif
+
 /// A read-only view of one type's runtime metadata: what `HandleDetection` needs to
 /// walk a type's contents. All of GcTypes' raw metadata reading is in this file.
 ///

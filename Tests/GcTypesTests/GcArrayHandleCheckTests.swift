@@ -15,6 +15,8 @@ final class HCRcFieldClass { var rc: GcRc<HCNode>?; init() {} }
 final class HCGenericRcClass<T: GcObject> { var rc: GcRc<T>?; init() {} }
 class HCBase { var strings: [GcString] = [] }
 final class HCDerived: HCBase {}
+class HCGenericBase<T> { var value: T?; init() {} }
+final class HCGenericDerived: HCGenericBase<GcString> { var n = 0 }
 enum HCPayloadEnum { case none, some(Int, GcString) }
 indirect enum HCIndirectEnum { case leaf(GcBox<HCNode>), node(HCIndirectEnum, HCIndirectEnum) }
 struct HCWrapper<T> { var value: T }
@@ -26,7 +28,7 @@ enum HandleShape: String, Codable, Sendable, CaseIterable {
     case optionalBox, arrayOfStrings, contiguousArrayOfBoxes, dictionaryOfArrays, setOfStrings
     case tuple, structField, classField, classRcField, genericClassRcField, superclassField
     case enumPayload, indirectEnumPayload, genericArgument, pointerGenericArgument, weak
-    case refArrayInStruct, nestedOptionalArray, existential, closure
+    case refArrayInStruct, nestedOptionalArray, genericSuperclass, existential, closure
 
     /// Registers `GcArray<the shape>`; stops the process when it is refused.
     func register(in heap: Heap) {
@@ -49,6 +51,7 @@ enum HandleShape: String, Codable, Sendable, CaseIterable {
         case .weak: _ = GcArray<GcWeak<HCNode>?>(in: heap)
         case .refArrayInStruct: _ = GcArray<HCWrapper<GcRefArray<HCNode>>>(in: heap)
         case .nestedOptionalArray: _ = GcArray<[[GcBox<HCNode>?]?]>(in: heap)
+        case .genericSuperclass: _ = GcArray<HCGenericDerived>(in: heap)
         case .existential: _ = GcArray<Any>(in: heap)
         case .closure: _ = GcArray<() -> Int>(in: heap)
         }
