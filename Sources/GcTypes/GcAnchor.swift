@@ -29,6 +29,10 @@ public protocol GcHandle {}
 ///
 /// Ownership: created on a thread's first use, owned by that thread, released when
 /// the thread exits (its objects still held elsewhere keep its memory alive).
+/// `current` returns a `Heap`, which is not Sendable; Swift 6 cannot see that
+/// handles made in it belong to this thread, so it lets a handle made here be
+/// *sent* (`Task.detached`) when this thread does not use it again: that is outside
+/// the safe API, and not checked in release builds (see Sendability.swift).
 public enum DefaultHeap {
     private static let key: pthread_key_t = {
         var key = pthread_key_t()

@@ -3,7 +3,8 @@ import GcCore
 /// The heap object behind a `GcArray`: a Swift array (Swift-owned storage) in a
 /// heap payload. Holding the Swift array itself is what makes conversion to and
 /// from `[Element]` O(1): both sides share one buffer, copy-on-write. Reach it through
-/// `GcArray` or a `GcRc` (owner thread, borrow-checked).
+/// `GcArray` or a `GcRc` (owner thread, borrow-checked). Not Sendable: a payload
+/// type, which lives in a heap owned by one thread.
 public struct GcArrayStorage<Element>: GcObject {
     /// The elements. Writing them directly (through `GcRc.mutate`) is not counted in
     /// `conversionCopies`.
@@ -18,16 +19,23 @@ public struct GcArrayStorage<Element>: GcObject {
     }
 
     /// `hako/Array<…>`, registered (acyclic) on first use per `Element`. An
-    /// `Element` that is a heap handle is refused then, once per type, with a
-    /// message: the collector could not see references inside a Swift array.
+    /// `Element` that holds a heap handle at any depth (`GcBox<T>?`, `[GcString]`, a
+    /// struct, class, tuple or enum payload holding one, a generic argument that is
+    /// one), or that cannot be checked (`Any`, a closure), is refused then, once per
+    /// type, with a message naming the path to it: the collector never traces the
+    /// elements, so a handle in them would be a root it cannot see (see
+    /// `HandleDetection`).
     public static var gcType: GcType<GcArrayStorage<Element>> {
         GenericGcTypes.type(for: Self.self, name: registrationName())
     }
 
     /// Checks `Element` and names the type; runs only when the type registers.
     static func registrationName() -> String {
-        misusePrecondition(!(Element.self is any GcHandle.Type),
-                     "HakoGC: GcArray<\(Element.self)> holds heap handles the collector cannot see; use GcRefArray")
+        if let finding = HandleDetection.find(in: Element.self) {
+            let verb = finding.isHandle ? "holds" : "may hold"
+            misusePrecondition(false, "HakoGC: GcArray<\(Element.self)> \(verb) heap handles the collector "
+                + "cannot see; use GcRefArray (\(finding))")
+        }
         return "hako/Array<\(String(reflecting: Element.self))>"
     }
 }
@@ -45,6 +53,11 @@ public struct GcArrayStorage<Element>: GcObject {
 ///
 /// Ownership and threads: as `GcBox` (an anchor-backed root; use and drop on the
 /// heap's owner thread; do not store inside heap objects; use `rc()` for fields).
+/// Not Sendable (Swift 6 refuses to send it): its copies and drops change a heap
+/// count that is not atomic; moving it to another thread by unsafe means (`Unmanaged`,
+/// `nonisolated(unsafe)`, Swift 5 mode, or sending one made in `DefaultHeap.current`, see
+/// Sendability.swift) is outside the safe API and is not checked in release builds.
+/// `toArray()` gives a Swift array that may go anywhere.
 /// Misuse: an index out of range stops the process, as for `Array`; so does any
 /// access to the same array from inside `modifyElements` (or a closure passed to
 /// `sort(by:)`), and a write from inside `withElements`.

@@ -12,6 +12,11 @@ import Synchronization
 /// collector cannot see through it, so a cycle through it is never collected.
 /// Access is checked as for `GcRc` (`with` / `mutate`). Apart from `downgrade`, the
 /// owner thread is checked only when counts change, in debug and `HAKOGC_CHECKED` builds.
+///
+/// Not Sendable (Swift 6 refuses to send it): its copies and drops change a heap
+/// count that is not atomic; moving it to another thread by unsafe means (`Unmanaged`,
+/// `nonisolated(unsafe)`, Swift 5 mode, or sending one made in `DefaultHeap.current`, see
+/// Sendability.swift) is outside the safe API and is not checked in release builds.
 public struct GcBox<T: GcObject & ~Copyable>: Hashable, GcHandle {
     @usableFromInline let anchor: GcAnchor
 
@@ -77,6 +82,7 @@ extension GcBox where T: Copyable {
 /// Boxes any value without references (numbers, Swift strings, structs of them):
 /// `GcBox(GcValue(42))`. Its type is registered acyclic with no trace: heap
 /// references inside `Value` are never traced, so cycles through them are never collected.
+/// Not Sendable: a payload type, which lives in a heap owned by one thread.
 public struct GcValue<Value>: GcObject {
     /// The wrapped value.
     public var value: Value

@@ -16,6 +16,11 @@ import GcCore
 /// Thread rule: use it, and end its lifetime, on the thread that owns its heap.
 /// Counting and allocation check that in debug and `HAKOGC_CHECKED` builds; `with`
 /// and `mutate` do not check it.
+/// Not Sendable (Swift 6 refuses to send it; before issue 12 it was implicitly
+/// Sendable, being `@frozen` over an `ObjectRef`): its end of life changes a heap
+/// count that is not atomic; moving it to another thread by unsafe means (`Unmanaged`,
+/// `nonisolated(unsafe)`, Swift 5 mode, or sending one made in `DefaultHeap.current`, see
+/// Sendability.swift) is outside the safe API and is not checked in release builds.
 /// Allocation failure stops the process, as Swift's own allocations do; use
 /// `GcRc.make(_:in:)` to get `HeapError.outOfMemory` instead.
 @frozen

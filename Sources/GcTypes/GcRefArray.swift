@@ -2,7 +2,8 @@ import GcCore
 
 /// The heap object behind a `GcRefArray`: counted references to objects of the same
 /// heap. Each element is a heap edge (traced, released when the array drops it), so
-/// cycles through the array are found by the collector.
+/// cycles through the array are found by the collector. Not Sendable: a payload
+/// type holding counts on objects of a heap owned by one thread.
 public struct GcRefArrayStorage<Element: GcObject & ~Copyable>: GcObject, ~Copyable {
     /// Object addresses; each holds one count.
     @usableFromInline var references: [UInt] = []
@@ -31,6 +32,10 @@ public struct GcRefArrayStorage<Element: GcObject & ~Copyable>: GcObject, ~Copya
 /// fields of heap objects). Reading an element gives a new `GcRc` (one more count);
 /// `append`/`set` take the `GcRc` they are given. An index out of range stops the
 /// process, as for `Array`.
+/// Not Sendable (Swift 6 refuses to send it): its copies and drops change a heap
+/// count that is not atomic; moving it to another thread by unsafe means (`Unmanaged`,
+/// `nonisolated(unsafe)`, Swift 5 mode, or sending one made in `DefaultHeap.current`, see
+/// Sendability.swift) is outside the safe API and is not checked in release builds.
 public struct GcRefArray<Element: GcObject & ~Copyable>: GcHandle {
     @usableFromInline let anchor: GcAnchor
 

@@ -2,7 +2,8 @@ import GcCore
 
 /// The heap object behind a `GcString`: a Swift `String` (Swift-owned storage) in a
 /// heap payload, so conversion either way shares the UTF-8 buffer. Reach it through
-/// `GcString` or a `GcRc` (owner thread, borrow-checked).
+/// `GcString` or a `GcRc` (owner thread, borrow-checked). Not Sendable: a payload
+/// type, which lives in a heap owned by one thread.
 public struct GcStringStorage: GcObject {
     /// The contents. Writing it directly (through `GcRc.mutate`) is not counted in
     /// `conversionCopies`.
@@ -25,6 +26,11 @@ public struct GcStringStorage: GcObject {
 ///
 /// Ownership and threads: as `GcBox` (anchor-backed root; owner thread only; use
 /// `rc()` for fields of heap objects; do not store it inside heap objects).
+/// Not Sendable (Swift 6 refuses to send it): its copies and drops change a heap
+/// count that is not atomic; moving it to another thread by unsafe means (`Unmanaged`,
+/// `nonisolated(unsafe)`, Swift 5 mode, or sending one made in `DefaultHeap.current`, see
+/// Sendability.swift) is outside the safe API and is not checked in release builds.
+/// `string` gives a Swift `String` that may go anywhere.
 /// Operations that return new strings allocate in this string's heap; out of memory
 /// stops the process.
 public struct GcString: GcHandle {

@@ -8,6 +8,11 @@ import GcCore
 /// the `Heap` is not released, while a `GcWeak` exists). Thread rule: make, upgrade
 /// and drop it on the heap's owner thread (dropping the last reference to the `Heap`
 /// collects, unchecked, on the dropping thread).
+/// Not Sendable (Swift 6 refuses to send it): it holds its `Heap`, and `upgrade`
+/// makes a count on the owner's heap; moving it to another thread by unsafe means
+/// (`Unmanaged`, `nonisolated(unsafe)`, Swift 5 mode, or sending one made in
+/// `DefaultHeap.current`, see Sendability.swift) is outside the safe API and is not checked
+/// in release builds.
 /// Weak references are cleared before the target's finalizer runs, so a finalizer
 /// that resurrects its object does not revive old weak references to it.
 public struct GcWeak<T: GcObject & ~Copyable>: Hashable {
