@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 swift build --build-tests
 swift test --skip-build --skip StressTests
+HAKOGC_SENDABLE_SKIP_BUILD=1 scripts/test-sendable.sh
 scripts/test-c-abi.sh
 scripts/test-cpython.sh
 swift test -c release -Xswiftc -enable-testing --filter StressTests

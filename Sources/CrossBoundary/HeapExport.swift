@@ -21,9 +21,10 @@ func withHeap(_ handle: hgc_heap, _ call: String, _ body: (ForeignHeap) throws(S
     guard pthread_equal(foreign.owner, pthread_self()) != 0 else {
         return LastError.fail(HGC_ERR_WRONG_THREAD, "\(call): the heap belongs to another thread (hgc_heap_transfer moves it)")
     }
-    // Counts must not move while a joint collection marks: the marking reads them.
-    guard !foreign.heap.isBridgeMarking || callsAllowedWhileMarking.contains(call) else {
-        return LastError.fail(HGC_ERR_REENTRANT, "\(call): not allowed while a joint collection is marking (bridge callbacks and vtable traces may only read and call hgc_bridge_reach)")
+    // Counts must not move while a collection reads them: inside a vtable trace
+    // (any collection) or a bridge callback (a joint collection's marking).
+    guard !(foreign.heap.isBridgeMarking || foreign.heap.isRunningTrace) || callsAllowedWhileMarking.contains(call) else {
+        return LastError.fail(HGC_ERR_REENTRANT, "\(call): not allowed while a collection reads the heap (vtable traces and bridge marking callbacks may only read and call hgc_bridge_reach)")
     }
     foreign.depth += 1
     defer { foreign.depth -= 1 }

@@ -41,7 +41,9 @@ extension HeapCore {
         stats.lap(.subtractInternal, &start, now)
 
         bridgeMarking = bridge != nil
-        bridge?.markForeignRoots(facade)
+        // The bridge's marking callbacks are user code reading the graph, like trace
+        // functions: they may call `bridgeMark`, nothing that changes the heap.
+        if let bridge { withBridgeCallback { bridge.markForeignRoots(facade) } }
         for i in 0..<objects.count {
             let object = objects[i]
             if object.bufferIndex > 0 && !object.has(ObjectHeader.marked) {
@@ -51,7 +53,7 @@ extension HeapCore {
             while let live = workStack.pop() {
                 stats.visited += 1
                 traceChildren(of: live, .mark)
-                bridge?.heapObjectMarked(live, facade)
+                if let bridge { withBridgeCallback { bridge.heapObjectMarked(live, facade) } }
             }
         }
         bridgeMarking = false
@@ -71,6 +73,13 @@ extension HeapCore {
 
         reclaim(garbage, &stats)
         fullCollectionFinished()
+    }
+
+    /// Runs a bridge's marking callback under the trace guard (`beginUserTrace`).
+    private func withBridgeCallback(_ body: () -> Void) {
+        let saved = beginUserTrace(typeIndex: -1)
+        body()
+        endUserTrace(saved)
     }
 
     /// The next full runs when the old generation has grown by (factor − 1) × what

@@ -90,6 +90,7 @@ extension HeapCore {
             if object.has(ObjectHeader.hasWeak) { weakTable.clear(object) }
             if object.has(ObjectHeader.buffered) { removeCandidate(object) }
             dropGarbagePayload(object, countsRestored: countsRestored, releasingGarbage: userDrops)
+            poisonDroppedPayload(object)
         }
         if userDrops {
             for i in 0..<dead.count { checkTornDown(dead[i]) }
@@ -157,6 +158,15 @@ extension HeapCore {
     func checkTornDown(_ object: ObjectRef) {
         if object.count != 0 { garbageStillReferenced(object) }
         if object.has(ObjectHeader.hasWeak) { weakTable.clear(object) }
+    }
+
+    /// ASan builds: a dropped garbage payload is poisoned at once (not only when its
+    /// slot is freed), so user code that reads one during the teardown is reported.
+    @inline(__always)
+    func poisonDroppedPayload(_ object: ObjectRef) {
+        #if HAKOGC_ASAN
+        AddressSanitizer.poison(object.payload, bytes: allocator.slotBytes(of: object) - ObjectHeader.size)
+        #endif
     }
 
     @inline(never)

@@ -357,6 +357,13 @@ public final class Heap {
     /// Whether a bridged full collection is marking now (when `bridgeMark` is allowed).
     public var isBridgeMarking: Bool { core.bridgeMarking }
 
+    /// Whether the collector is running user code that must not change the heap: a
+    /// type's trace function, or a bridge's marking callback. Meanwhile retain,
+    /// release, stores, allocation, exclusive borrows, pins and weak upgrades stop
+    /// the process with a message (a checking layer such as the C ABI asks this
+    /// first and returns a status instead). Owner thread (not checked).
+    public var isRunningTrace: Bool { core.hot.pointee.userTraceType != 0 }
+
     /// Counters now; `detailed` adds per-type figures (walks the heap). Owner-checked
     /// in every build.
     public func statistics(detailed: Bool = false) -> HeapStatistics {

@@ -348,6 +348,7 @@ extension HeapCore {
         object.set(ObjectHeader.torn)
         if object.has(ObjectHeader.hasWeak) { weakTable.clear(object) }
         dropPayload(object)
+        poisonDroppedPayload(object)
         cycle.swept += 1
     }
 

@@ -52,9 +52,11 @@ extension ObjectRef {
         bits0 = bits | ObjectHeader.mutating
     }
 
-    /// Torn garbage (GarbageReclaimer.swift): MUTATING with shared borrows, a pair
-    /// no borrow can produce, so every later borrow is refused.
-    @inlinable var isTorn: Bool {
+    /// Whether the object is torn garbage (GarbageReclaimer.swift): its garbage set
+    /// is being torn down, so its payload may be dropped already; every borrow is
+    /// refused. Owner thread; the slot must not be freed yet. (In the header:
+    /// MUTATING with shared borrows, a pair no borrow can produce.)
+    @inlinable public var isTorn: Bool {
         bits0 & ObjectHeader.mutating != 0 && bits0 & ObjectHeader.borrowMask != 0
     }
 

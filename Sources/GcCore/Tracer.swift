@@ -123,7 +123,7 @@ extension HeapCore {
                 }
             } else if let trace = type.trace {
                 var tracer = Tracer(core: self, parent: object, mode: mode)
-                let saved = beginUserTrace(of: object)
+                let saved = beginUserTrace(typeIndex: object.typeIndex)
                 trace(object.payload, &tracer)
                 endUserTrace(saved)
             }
@@ -138,11 +138,12 @@ extension HeapCore {
     /// refused through the allocation budget (0 sends it to the slow path), so the
     /// fast path pays nothing. - Returns: what `endUserTrace` restores (nesting:
     /// a trace never runs inside a trace, but a misbehaving one stops first).
+    /// `typeIndex`: the traced object's type, or -1 for a bridge's marking callback.
     @inline(__always)
-    func beginUserTrace(of object: ObjectRef) -> (Int, Int) {
+    func beginUserTrace(typeIndex: Int) -> (Int, Int) {
         let h = hot
         let saved = (h.pointee.userTraceType, h.pointee.allocationBudget)
-        h.pointee.userTraceType = object.typeIndex
+        h.pointee.userTraceType = typeIndex
         h.pointee.allocationBudget = Int.min / 2  // stays negative however much is asked for
         return saved
     }

@@ -4,6 +4,9 @@ import GcCore
 public final class FinalizeRecorder {
     public var finalized: [Int] = []
     public var onFinalize: ((Heap, ObjectRef) -> Void)?
+    /// Called by the drop function of `RawNode.type` and `.tracedType` (user code
+    /// run while a payload is dropped), with the object.
+    public var onDrop: ((Heap, ObjectRef) -> Void)?
     public init() {}
 }
 
@@ -18,18 +21,35 @@ public enum RawNode {
         recorder.onFinalize?(heap, object)
     }
 
-    /// References described by slot offsets (the heap walks them itself).
+    /// The drop function: the heap has released the slots (drop runs after, for
+    /// offset types; a traced type with a drop function releases them here itself).
+    static func runDropHook(_ payload: UnsafeMutableRawPointer, releasing: Bool) {
+        let object = ObjectRef(payload - 16)
+        let heap = Heap.owning(object)
+        if releasing {
+            for i in 0..<slots {
+                if let child = ObjectRef(bits: payload.load(fromByteOffset: i * 8, as: UInt.self)) { heap.release(child) }
+            }
+        }
+        (heap.context as? FinalizeRecorder)?.onDrop?(heap, object)
+    }
+
+    /// References described by slot offsets (the heap walks them itself), with a
+    /// finalizer and a drop function (`FinalizeRecorder.onDrop`).
     public static let type: TypeDescriptor = try! TypeRegistry.shared.register(TypeDescriptor(
         name: "hako.tests/RawNode", payloadSize: slots * 8 + 8,
         referenceOffsets: (0..<slots).map { $0 * 8 },
+        drop: { runDropHook($0, releasing: false) },
         finalize: recordFinalization))
 
-    /// The same layout, references reported by a trace function instead.
+    /// The same layout, references reported by a trace function instead (and
+    /// released by its drop function).
     public static let tracedType: TypeDescriptor = try! TypeRegistry.shared.register(TypeDescriptor(
         name: "hako.tests/RawTracedNode", payloadSize: slots * 8 + 8,
         trace: { payload, tracer in
             for i in 0..<slots { tracer.visit(bits: payload.load(fromByteOffset: i * 8, as: UInt.self)) }
         },
+        drop: { runDropHook($0, releasing: true) },
         finalize: recordFinalization))
 
     /// The same layout by offsets, without a finalizer: a plain type, which the

@@ -54,6 +54,67 @@ public struct GraphModel {
     }
 }
 
+/// User code that the heap calls back (finalizers and drop functions), misbehaving
+/// on purpose, from its own seeded generator: it reads the objects its object
+/// refers to (siblings in a garbage set), asks for collections (which must be
+/// deferred), allocates, and writes references into dying objects. None of it
+/// changes the model's graph: it writes only into objects that are dying (dead for
+/// the model) and frees what it allocates within the same operation. Under ASan a
+/// read of a freed or dropped payload is reported.
+final class CallbackChaos {
+    var rng: SeededGenerator
+    var failures: [String] = []
+
+    init(seed: UInt64) { rng = SeededGenerator(seed: seed ^ 0xC4A0_5C4A_05C4_A05C) }
+
+    func chance() -> Bool { Bool.random(using: &rng) }
+
+    func install(on recorder: FinalizeRecorder) {
+        recorder.onFinalize = { [unowned self] heap, object in self.finalizer(heap, object) }
+        recorder.onDrop = { [unowned self] heap, object in self.drop(heap, object) }
+    }
+
+    /// Reads every object `object` refers to that is not torn (a finalizer's
+    /// garbage set is intact, so none is torn there; a drop skips torn siblings,
+    /// whose payloads may be gone). Each must still be an object of ours.
+    func readChildren(_ heap: Heap, _ object: ObjectRef, _ who: String) {
+        for i in 0..<RawNode.slots {
+            guard let child = RawNode.child(heap, object, i), !child.isTorn else { continue }
+            let type = heap.type(of: child)
+            if type !== RawNode.type && type !== RawNode.tracedType && type !== RawNode.plainType {
+                failures.append("\(who) of \(RawNode.id(object)) read slot \(i): an object of type \(type.name)")
+            }
+            _ = RawNode.id(child)
+        }
+    }
+
+    func askForCollection(_ heap: Heap, _ who: String) {
+        let kind: CollectionKind = [.minor, .full, .fullSlice].randomElement(using: &rng)!
+        if heap.collect(kind) != nil { failures.append("\(who): a \(kind) collection ran instead of being deferred") }
+    }
+
+    func finalizer(_ heap: Heap, _ object: ObjectRef) {
+        readChildren(heap, object, "finalizer")
+        if chance() { askForCollection(heap, "finalizer") }
+        if chance() {
+            // A new object into the dying object's own slot: freed when it is.
+            let temp = RawNode.make(heap, id: -1, plain: true)
+            RawNode.link(heap, object, Int.random(in: 0..<RawNode.slots, using: &rng), temp)
+            heap.release(temp)
+        }
+        if chance(), let sibling = RawNode.child(heap, object, 0), sibling.isDying, !sibling.isTorn {
+            // A write into another object of the same garbage set (or one queued to die).
+            RawNode.link(heap, sibling, Int.random(in: 0..<RawNode.slots, using: &rng), nil)
+        }
+    }
+
+    func drop(_ heap: Heap, _ object: ObjectRef) {
+        readChildren(heap, object, "drop")
+        if chance() { askForCollection(heap, "drop") }
+        if chance() { heap.release(RawNode.make(heap, id: -1, plain: true)) }
+    }
+}
+
 /// One seeded run: heap and model driven by the same operations.
 public struct ModelRun {
     let seed: UInt64
@@ -71,6 +132,8 @@ public struct ModelRun {
     var plain: Bool { seed % 4 == 2 }
     public var failures: [String] = []
     var step = 0
+    /// Misbehaving finalizers and drop functions (every seed that is not plain).
+    let chaos: CallbackChaos
 
     public init(seed: UInt64, automatic: Bool) {
         self.seed = seed
@@ -84,6 +147,8 @@ public struct ModelRun {
             $0.fullSliceWork = 8
             $0.fullSliceBytes = 1 << 10
         }
+        chaos = CallbackChaos(seed: seed)
+        if seed % 4 != 2 { chaos.install(on: recorder) }
     }
 
     mutating func fail(_ message: String) {
@@ -219,6 +284,8 @@ public struct ModelRun {
     /// frees, plus (if a collection ran) only garbage; after a full collection, all
     /// the garbage.
     mutating func verify(afterFull: Bool) {
+        for message in chaos.failures { fail(message) }
+        chaos.failures.removeAll()
         let reachable = model.reachable()
         let mustBeFreed = model.freedByCounting(reachable: reachable)
         var newlyFinalized: [Int]
