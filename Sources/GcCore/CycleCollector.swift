@@ -72,6 +72,7 @@ extension HeapCore {
         if restore {
             for i in 0..<garbage.count { traceChildren(of: garbage[i], .restore) }
         }
+        checkTraceBalance(restored: restore)
         stats.lap(.collectWhite, &start, now)
 
         reclaim(garbage, &stats, countsRestored: restore)

@@ -638,6 +638,9 @@ struct HotState {
     /// While a type's trace function runs: the type index of the object traced
     /// (-1 for a bridge's marking callback), else 0 (`beginUserTrace`).
     @usableFromInline var userTraceType: Int = 0
+    /// The minor collector's check of what trace functions report (`traced`).
+    @usableFromInline var traceBalance: UInt64 = 0
+    @usableFromInline var restoreBalance: UInt64 = 0
     @usableFromInline var allocatedBytesAtSlice: Int = 0
 
     mutating func adopt(_ configuration: HeapConfiguration) {

@@ -34,10 +34,17 @@ enum TraceMode: UInt8 {
 /// Receives the references of one payload from its type's trace function.
 ///
 /// A trace function calls `visit` once for every reference the payload holds (a
-/// reference held in two fields is visited twice) and does nothing else: no
-/// allocation, no count changes, no other heap calls. The collector's soundness
-/// rests on it; a trace that reports references the payload does not own is
-/// detected when the counts cannot explain it, and stops the process with a message.
+/// reference held in two fields is visited twice) and does nothing else. It is user
+/// code the collector trusts for what it reports, and checks for everything else:
+/// - retaining, releasing, storing, allocating, an exclusive borrow (`mutate`),
+///   pinning or upgrading a weak reference while it runs stops the process with a
+///   message (`Heap.isRunningTrace` tells a checking layer beforehand);
+/// - reporting a reference the payload does not hold (a field twice, a reference
+///   owned elsewhere) can make a live object look like garbage; the heap stops the
+///   process before that object's slot is freed (the teardown check,
+///   GarbageReclaimer.swift), or earlier when the counts cannot explain it;
+/// - skipping a reference only keeps its target alive (a leak, never a free).
+/// So a wrong trace stops the process or leaks; it never frees a live object.
 ///
 /// Ownership and threads: a `Tracer` exists only for the duration of one trace call,
 /// on the heap's owner thread. Copying it out of the call is a misuse.
@@ -164,9 +171,46 @@ extension HeapCore {
     }
 
     /// One edge `parent → child` in the current phase, reported by a trace function.
+    ///
+    /// Trial deletion changes real counts on the strength of what traces report: it
+    /// subtracts each edge of the gray objects (markGray) and gives each back from
+    /// the same objects as they turn black (scanBlack) or white (collectWhite, then
+    /// restore). A trace that reports different references on different calls would
+    /// leave a live object's count wrong for good, and it would be freed early, long
+    /// after this collection. So the minor collector sums a hash of every child a
+    /// trace function reports in each of those phases (heap-walked offsets need no
+    /// check: nothing changes a payload during a collection) and compares the sums
+    /// before anything is freed (`checkTraceBalance`): the multisets must agree.
     @usableFromInline
     func traced(_ child: ObjectRef, from parent: ObjectRef, _ mode: TraceMode) {
+        switch mode {
+        case .markGray, .scanBlack, .collectWhite, .restore:
+            if inMinorScope(child) {
+                let x = UInt64(child.bits) &* 0x9E37_79B9_7F4A_7C15
+                let h = x ^ (x >> 29)
+                switch mode {
+                case .markGray: hot.pointee.traceBalance &+= h
+                case .restore: hot.pointee.restoreBalance &+= h
+                case .collectWhite:
+                    hot.pointee.traceBalance &-= h
+                    hot.pointee.restoreBalance &-= h
+                default: hot.pointee.traceBalance &-= h
+                }
+            }
+        default: break
+        }
         step(child, from: parent, mode)
+    }
+
+    /// Called once the minor collection's counts are final, before anything is
+    /// freed: see `traced`.
+    func checkTraceBalance(restored: Bool) {
+        let h = hot
+        if h.pointee.traceBalance != 0 || (restored && h.pointee.restoreBalance != 0) {
+            fatalError("HakoGC: a trace function reported different references on different calls during one collection; trace must report exactly the references its value holds, the same each time")
+        }
+        h.pointee.traceBalance = 0
+        h.pointee.restoreBalance = 0
     }
 
     /// The step itself. Always inlined, so that callers that pass a constant mode

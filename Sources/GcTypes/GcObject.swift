@@ -14,8 +14,18 @@ import GcCore
 /// ```
 ///
 /// `trace` must report every `GcRc` the value holds, once per field, and nothing
-/// else; the cycle collector's soundness rests on it. It must not allocate or change
-/// anything. Types without references keep the default (empty) `trace`. Trivial
+/// else, and change nothing. What a wrong `trace` causes is bounded, so a
+/// conformance is safe code: retaining, releasing, allocating or `mutate` inside it
+/// stops the process with a message; reporting a field twice (or a `GcRc` the value
+/// does not hold) can make a live object look like garbage, and the heap stops the
+/// process before that object's memory is freed; skipping a field leaks its target.
+/// No wrong `trace` lets safe code reach freed memory.
+///
+/// A `deinit` on the value runs when it is freed. When its object dies in a garbage
+/// cycle, the other objects of that cycle are being torn down: reading or mutating
+/// one stops the process, and keeping one (copying or moving it out) stops it
+/// before that object's memory is freed. Work that needs the whole cycle belongs in
+/// the type's finalizer, which runs while every object of the cycle is intact. Types without references keep the default (empty) `trace`. Trivial
 /// (POD) types are recognised by `GcType` itself: never cycle candidates, nothing to
 /// trace or deinitialize, freed on the heap's fastest path. Other types without
 /// `GcRc` fields (a `String` field, say) pass `acyclic: true` to `GcType`.

@@ -85,6 +85,22 @@ struct LyingNode: GcObject, ~Copyable {
 
 final class Stash { var held: GcRc<Elem>? = nil; var count = 0 }
 
+/// A trace that reports `other` on every second call of its object only (markGray
+/// sees it, scanBlack does not): trial deletion would
+/// subtract an edge it never gives back, and `other` would be freed later while
+/// still referenced.
+struct FlickeringNode: GcObject, ~Copyable {
+    static let gcType = GcType<FlickeringNode>(name: "hako.tests/FlickeringNode")
+    var next: GcRc<FlickeringNode>? = nil
+    var other: GcRc<Elem>? = nil
+    let calls: Stash
+    func trace(into t: inout GcTracer) {
+        t.visit(next)
+        calls.count += 1
+        if calls.count % 2 == 1 { t.visit(other) }
+    }
+}
+
 /// A trace that changes the heap: it clears a `GcRc` held in a class it can reach.
 struct MutatingTraceNode: GcObject, ~Copyable {
     static let gcType = GcType<MutatingTraceNode>(name: "hako.tests/MutatingTraceNode")
@@ -253,6 +269,21 @@ func stderrText(_ result: ExitTest.Result) -> String { String(decoding: result.s
         for result in [minor, full] {
             #expect(stderrText(result).contains("still referenced after its garbage set was torn down"))
         }
+    }
+
+    @Test func traceReportingDifferentReferencesEachCallStopsWithAMessage() async throws {
+        let result = try await #require(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let heap = manualHeap()
+            let other = GcRc(Elem(x: 7), in: heap)
+            let a = GcRc(FlickeringNode(other: other.copy(), calls: Stash()), in: heap)
+            let b = GcRc(FlickeringNode(next: a.copy(), calls: Stash()), in: heap)
+            a.mutate { $0.next = b.copy() }
+            _ = consume b  // a candidate; both stay held through `a`
+            heap.collect(.minor)
+            // Not reached: `other` would have lost a count for good.
+            print(other.referenceCount)
+        }
+        #expect(stderrText(result).contains("reported different references on different calls"))
     }
 
     @Test func traceThatReleasesStopsWithAMessage() async throws {
