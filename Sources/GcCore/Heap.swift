@@ -145,10 +145,7 @@ public final class Heap {
     /// Owner thread, checked in debug and `HAKOGC_CHECKED` builds. Retaining a freed
     /// object, or past 2^32 - 1 counts, stops the process with a message.
     @inlinable
-    public func retain(_ object: ObjectRef) {
-        core.checkNoUserTrace("retain")
-        core.retain(object)
-    }
+    public func retain(_ object: ObjectRef) { core.retain(object) }
 
     /// Drops one strong reference; at zero the object is finalized and freed, and
     /// what it referenced is released (iteratively). A release of a freed object or
@@ -186,10 +183,9 @@ public final class Heap {
     /// Thread rule and misuse as `retain(_:)`.
     @inlinable
     public static func retain(_ object: ObjectRef) {
-        HeapCore.withOwner(of: object) { core in
-            core.checkNoUserTrace("retain")
-            core.retain(object)
-        }
+        // Not refused inside a trace function (unlike release): a new count is a
+        // real new owner, which only keeps the object alive (see Tracer).
+        HeapCore.withOwner(of: object) { $0.retain(object) }
     }
 
     /// The strong count (handles + heap references + pins). For tests and diagnostics;

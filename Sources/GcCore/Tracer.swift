@@ -36,9 +36,10 @@ enum TraceMode: UInt8 {
 /// A trace function calls `visit` once for every reference the payload holds (a
 /// reference held in two fields is visited twice) and does nothing else. It is user
 /// code the collector trusts for what it reports, and checks for everything else:
-/// - retaining, releasing, storing, allocating, an exclusive borrow (`mutate`),
-///   pinning or upgrading a weak reference while it runs stops the process with a
-///   message (`Heap.isRunningTrace` tells a checking layer beforehand);
+/// - releasing, storing, allocating, an exclusive borrow (`mutate`), pinning or
+///   upgrading a weak reference while it runs stops the process with a message
+///   (`Heap.isRunningTrace` tells a checking layer beforehand); a retain (a copy
+///   of a `GcRc`) is allowed: a new owner only keeps its object alive;
 /// - reporting a reference the payload does not hold (a field twice, a reference
 ///   owned elsewhere) can make a live object look like garbage; the heap stops the
 ///   process before that object's slot is freed (the teardown check,
@@ -118,8 +119,10 @@ extension HeapCore {
     /// only of torn garbage (GarbageReclaimer.swift).
     @inline(__always)
     func traceChildren(of object: ObjectRef, _ mode: TraceMode) {
-        if mode != .release && object.has(ObjectHeader.mutating) { return }
-        descriptor(of: object)._withUnsafeGuaranteedRef { type in
+        let bits = object.bits0  // one load for both tests
+        if mode != .release && bits & ObjectHeader.mutating != 0 { return }
+        let typeIndex = Int(truncatingIfNeeded: (bits & ObjectHeader.typeMask) >> ObjectHeader.typeShift)
+        registry.unsafeDescriptor(typeIndex)._withUnsafeGuaranteedRef { type in
             let offsets = type.offsets
             if !offsets.isEmpty {
                 let payload = object.payload
@@ -130,7 +133,7 @@ extension HeapCore {
                 }
             } else if let trace = type.trace {
                 var tracer = Tracer(core: self, parent: object, mode: mode)
-                let saved = beginUserTrace(typeIndex: object.typeIndex)
+                let saved = beginUserTrace(typeIndex: typeIndex)
                 trace(object.payload, &tracer)
                 endUserTrace(saved)
             }
@@ -139,7 +142,7 @@ extension HeapCore {
 
     /// A type's trace function is user code that must only report references. While
     /// it runs, the heap refuses every call that would change counts or references
-    /// (retain, release, stores, allocation, exclusive borrows, pins, weak upgrades):
+    /// (release, stores, allocation, exclusive borrows, pins, weak upgrades):
     /// changing the graph the collector is reading could free a live object later.
     /// The refusal stops the process (`heapChangedDuringTrace`). Allocation is
     /// refused through the allocation budget (0 sends it to the slow path), so the
@@ -167,7 +170,7 @@ extension HeapCore {
     func heapChangedDuringTrace(_ call: StaticString) -> Never {
         let index = hot.pointee.userTraceType
         let who = index > 0 ? "the trace function of \(registry.descriptor(atIndex: index).name)" : "a collection bridge's marking callback"
-        fatalError("HakoGC: a trace function changed the heap: \(who) called \(call) while the collector was reading references; trace must only report the references its value holds (no retain, release, store, allocation, mutate, pin or weak upgrade)")
+        fatalError("HakoGC: a trace function changed the heap: \(who) called \(call) while the collector was reading references; trace must only report the references its value holds (no release, store, allocation, mutate, pin or weak upgrade)")
     }
 
     /// One edge `parent → child` in the current phase, reported by a trace function.

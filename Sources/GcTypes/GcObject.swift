@@ -15,7 +15,7 @@ import GcCore
 ///
 /// `trace` must report every `GcRc` the value holds, once per field, and nothing
 /// else, and change nothing. What a wrong `trace` causes is bounded, so a
-/// conformance is safe code: retaining, releasing, allocating or `mutate` inside it
+/// conformance is safe code: releasing, allocating or `mutate` inside it
 /// stops the process with a message; reporting a field twice (or a `GcRc` the value
 /// does not hold) can make a live object look like garbage, and the heap stops the
 /// process before that object's memory is freed; skipping a field leaks its target.
