@@ -636,8 +636,10 @@ struct HotState {
     /// Objects born before this epoch are the running incremental cycle's set.
     @usableFromInline var cycleStartEpoch: UInt32 = 0
     /// While a type's trace function runs: the type index of the object traced
-    /// (-1 for a bridge's marking callback), else 0 (`beginUserTrace`).
+    /// (-1 for a bridge's marking callback, `registrationProbe` for a trace run on
+    /// stand-ins at registration), else 0 (`beginUserTrace`).
     @usableFromInline var userTraceType: Int = 0
+    static let registrationProbe = -2
     /// The minor collector's check of what trace functions report (`traced`).
     @usableFromInline var traceBalance: UInt64 = 0
     @usableFromInline var restoreBalance: UInt64 = 0

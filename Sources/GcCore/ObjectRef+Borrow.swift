@@ -65,7 +65,12 @@ extension ObjectRef {
     /// payload may be gone already.
     @usableFromInline @inline(never)
     func tornObjectAccessed() -> Never {
-        let name = HeapCore.withOwner(of: self) { $0.descriptor(of: self).takeUnretainedValue().name }
+        let (name, probing) = HeapCore.withOwner(of: self) {
+            ($0.descriptor(of: self).takeUnretainedValue().name, $0.hot.pointee.userTraceType == HotState.registrationProbe)
+        }
+        if probing {
+            fatalError("HakoGC: a trace function read or mutated through a reference it reports while its type was checked at registration (on stand-in references); trace must only report the references its value holds")
+        }
         fatalError("HakoGC: an object of type \(name) was read or mutated during the teardown of its garbage set: a deinit reached another object of its own garbage cycle, whose payload may be destroyed already (do such work in a finalizer, which runs while the whole set is intact)")
     }
 

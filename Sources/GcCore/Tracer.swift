@@ -98,6 +98,32 @@ public struct Tracer {
         return (0..<list.count).map { list[$0] }
     }
 
+    /// Calls `body` with `count` stand-in references for a registration-time layout
+    /// check (GcTypes' `.referencesOnly`): real objects of a private heap, zeroed
+    /// and torn, so a trace that reads or mutates through a reference it reports
+    /// stops the process with a message instead of dereferencing a fake address;
+    /// the heap's trace guard is on meanwhile (releases, allocation, `mutate`
+    /// stop too). Any thread (the private heap belongs to it for the call).
+    public static func withStandInReferences<R>(count: Int, _ body: ([ObjectRef]) -> R) -> R {
+        let heap = Heap()
+        let standIns = (0..<count).map { _ in try! heap.allocate(StandIn.type) }
+        for object in standIns { object.set(ObjectHeader.torn) }
+        let saved = heap.core.beginUserTrace(typeIndex: HotState.registrationProbe)
+        let result = body(standIns)
+        heap.core.endUserTrace(saved)
+        for object in standIns {
+            object.clear(ObjectHeader.torn)
+            heap.release(object)
+        }
+        return result
+    }
+
+    /// The stand-ins' type: 240 zero bytes, no references.
+    private enum StandIn {
+        static let type = try! TypeRegistry.shared.register(TypeDescriptor(
+            name: "hako/RegistrationStandIn", payloadSize: 240, acyclic: true))
+    }
+
     /// Visits the reference stored as a bit pattern (0 = none).
     @inlinable
     public mutating func visit(bits: UInt) {
@@ -169,7 +195,9 @@ extension HeapCore {
     @usableFromInline @inline(never)
     func heapChangedDuringTrace(_ call: StaticString) -> Never {
         let index = hot.pointee.userTraceType
-        let who = index > 0 ? "the trace function of \(registry.descriptor(atIndex: index).name)" : "a collection bridge's marking callback"
+        let who = index > 0 ? "the trace function of \(registry.descriptor(atIndex: index).name)"
+            : index == HotState.registrationProbe ? "a trace function, run on stand-ins while its type registers,"
+            : "a collection bridge's marking callback"
         fatalError("HakoGC: a trace function changed the heap: \(who) called \(call) while the collector was reading references; trace must only report the references its value holds (no release, store, allocation, mutate, pin or weak upgrade)")
     }
 

@@ -77,35 +77,41 @@ enum ReferenceLayoutCheck {
         return nil
     }
 
-    /// Runs `trace` on a value whose word i holds stand-in reference i (addresses in a
-    /// zeroed scratch block, so a trace that reads through a reference reads zeros)
-    /// and requires every word to be reported exactly once.
+    /// Runs `trace` on a value whose word i holds stand-in reference i (real torn
+    /// objects of a private heap: a trace that reads or mutates through one stops
+    /// the process with a message, `Tracer.withStandInReferences`) and requires
+    /// every word to be reported exactly once.
     private static func probe<T: GcObject & ~Copyable>(_ type: T.Type, words: Int) -> Result<[Int], Failure> {
-        let standInBytes = 256
-        let scratch = UnsafeMutableRawPointer.allocate(byteCount: words * standInBytes, alignment: 16)
-        scratch.initializeMemory(as: UInt8.self, repeating: 0, count: words * standInBytes)
-        let payload = UnsafeMutableRawPointer.allocate(byteCount: words * 8, alignment: 16)
-        defer {
-            // The payload is never a real T: deallocated, never deinitialized.
-            payload.deallocate()
-            scratch.deallocate()
+        Tracer.withStandInReferences(count: words) { standIns in
+            check(T.self, reported: record(T.self, standIns), standIns: standIns)
         }
-        for i in 0..<words {
-            payload.storeBytes(of: UInt(bitPattern: scratch + i * standInBytes), toByteOffset: i * 8, as: UInt.self)
+    }
+
+    private static func record<T: GcObject & ~Copyable>(_ type: T.Type, _ standIns: [ObjectRef]) -> [ObjectRef] {
+        let payload = UnsafeMutableRawPointer.allocate(byteCount: standIns.count * 8, alignment: 16)
+        // The payload is never a real T: deallocated, never deinitialized.
+        defer { payload.deallocate() }
+        for (i, object) in standIns.enumerated() {
+            payload.storeBytes(of: object.bits, toByteOffset: i * 8, as: UInt.self)
         }
-        let reported = Tracer.recordReferences(of: payload) { payload, tracer in
+        return Tracer.recordReferences(of: payload) { payload, tracer in
             // SAFETY: every word is a non-null pointer, which is a valid bit pattern for
             // a GcRc or GcRc? (the reflection check above); the value is only borrowed
             // for `trace`, never copied, moved or deinitialized.
             payload.assumingMemoryBound(to: T.self).pointee.trace(into: &tracer)
         }
+    }
+
+    private static func check<T: GcObject & ~Copyable>(
+        _ type: T.Type, reported: [ObjectRef], standIns: [ObjectRef]
+    ) -> Result<[Int], Failure> {
+        let words = standIns.count
         var seen = [Int](repeating: 0, count: words)
         for ref in reported {
-            let distance = ref.bits &- UInt(bitPattern: scratch)
-            guard distance < UInt(words * standInBytes), distance % UInt(standInBytes) == 0 else {
+            guard let i = standIns.firstIndex(of: ref) else {
                 return .failure(Failure("trace of \(T.self) reports a reference that is not one of its fields"))
             }
-            seen[Int(distance) / standInBytes] += 1
+            seen[i] += 1
         }
         for (i, n) in seen.enumerated() where n != 1 {
             return .failure(Failure("trace of \(T.self) reports the word at offset \(i * 8) \(n) times; a referencesOnly type's trace visits each field once"))

@@ -128,6 +128,20 @@ struct MovingTraceNode: GcObject, ~Copyable {
     }
 }
 
+/// A `.referencesOnly` type whose trace reads through the reference it reports:
+/// at registration the reference is a stand-in, not an object of this type.
+struct ReadingTraceNode: GcObject, ~Copyable {
+    static let gcType = GcType<ReadingTraceNode>(name: "hako.tests/ReadingTraceNode", fields: .referencesOnly)
+    var next: GcRc<ReadingTraceNode>?
+    func trace(into t: inout GcTracer) {
+        t.visit(next)
+        switch next {
+        case .some(let n): _ = n.with { $0.next == nil }
+        case .none: break
+        }
+    }
+}
+
 func manualHeap() -> Heap {
     var config = HeapConfiguration()
     config.automaticCollection = false
@@ -284,6 +298,13 @@ func stderrText(_ result: ExitTest.Result) -> String { String(decoding: result.s
             print(other.referenceCount)
         }
         #expect(stderrText(result).contains("reported different references on different calls"))
+    }
+
+    @Test func traceReadingThroughAReferenceAtRegistrationStopsWithAMessage() async throws {
+        let result = try await #require(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = GcRc(ReadingTraceNode(next: nil), in: manualHeap())
+        }
+        #expect(stderrText(result).contains("while its type was checked at registration"))
     }
 
     @Test func traceThatReleasesStopsWithAMessage() async throws {
