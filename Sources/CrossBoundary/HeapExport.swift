@@ -198,22 +198,7 @@ public func hgc_payload(
     _ handle: hgc_heap, _ value: hgc_value, _ outPayload: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
     _ outSize: UnsafeMutablePointer<UInt64>?
 ) -> hgc_status {
-    withHeap(handle, "hgc_payload") { (foreign) throws(StatusError) -> hgc_status in
-        guard let outPayload else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_payload: out_payload is required") }
-        switch resolve(value, in: foreign, "hgc_payload") {
-        case .failure(let e): return e.status
-        case .success(let r):
-            guard !isSwiftType(foreign.heap.type(of: r.object)) else {
-                return LastError.fail(HGC_ERR_NOT_APPLICABLE, "hgc_payload: the object holds Swift values; C may not touch its payload")
-            }
-            guard !r.readonly else {
-                return ValueFlags.readonly("hgc_payload", "a writable payload through a read-only value; hgc_payload_const reads it").status
-            }
-            outPayload.pointee = r.object.payload
-            outSize?.pointee = UInt64(foreign.heap.payloadCapacity(of: r.object))
-            return HGC_OK
-        }
-    }
+    payloadAccess(handle, value, "hgc_payload", writable: true, hasOut: outPayload != nil, outSize) { outPayload?.pointee = $0 }
 }
 
 /// `hgc_payload_const`: the payload for reading, through any strong value,
@@ -223,13 +208,27 @@ public func hgc_payload_const(
     _ handle: hgc_heap, _ value: hgc_value, _ outPayload: UnsafeMutablePointer<UnsafeRawPointer?>?,
     _ outSize: UnsafeMutablePointer<UInt64>?
 ) -> hgc_status {
-    withHeap(handle, "hgc_payload_const") { (foreign) throws(StatusError) -> hgc_status in
-        guard let outPayload else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_payload_const: out_payload is required") }
-        let r = try resolve(value, in: foreign, "hgc_payload_const").get()
+    payloadAccess(handle, value, "hgc_payload_const", writable: false, hasOut: outPayload != nil, outSize) {
+        outPayload?.pointee = UnsafeRawPointer($0)
+    }
+}
+
+/// The checks both payload calls make; `deliver` stores the address in the
+/// caller's out-pointer (`hasOut`: it is not null).
+private func payloadAccess(
+    _ handle: hgc_heap, _ value: hgc_value, _ call: String, writable: Bool, hasOut: Bool,
+    _ outSize: UnsafeMutablePointer<UInt64>?, _ deliver: (UnsafeMutableRawPointer) -> Void
+) -> hgc_status {
+    withHeap(handle, call) { (foreign) throws(StatusError) -> hgc_status in
+        guard hasOut else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "\(call): out_payload is required") }
+        let r = try resolve(value, in: foreign, call).get()
         guard !isSwiftType(foreign.heap.type(of: r.object)) else {
-            return LastError.fail(HGC_ERR_NOT_APPLICABLE, "hgc_payload_const: the object holds Swift values; C may not touch its payload")
+            return LastError.fail(HGC_ERR_NOT_APPLICABLE, "\(call): the object holds Swift values; C may not touch its payload")
         }
-        outPayload.pointee = UnsafeRawPointer(r.object.payload)
+        guard !(writable && r.readonly) else {
+            return ValueFlags.readonly(call, "a writable payload through a read-only value; hgc_payload_const reads it").status
+        }
+        deliver(r.object.payload)
         outSize?.pointee = UInt64(foreign.heap.payloadCapacity(of: r.object))
         return HGC_OK
     }
