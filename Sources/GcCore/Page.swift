@@ -219,7 +219,7 @@ func hako_asan_unpoison(_ address: UnsafeRawPointer, _ bytes: Int)
 /// into a running process, which jemalloc's initial-exec TLS prevents, and 64 KiB
 /// aligned blocks from glibc's posix_memalign fragment its heap (Benchmarks/c/
 /// alloc_release_bench.c, 10 rounds: 525 MB peak RSS, growing with every round, against
-/// jemalloc's 222 MB; mapped, 214 MB at any number of rounds, for 10-15 % more time in
+/// jemalloc's 222 MB; mapped, 214 MB at any number of rounds, for 10-30 % more time in
 /// that page-churning worst case; docs/abi.md, "Installing and loading").
 enum PageMemory {
     #if !HAKOGC_SYSTEM_MALLOC && !HAKOGC_MMAP_PAGES
