@@ -8,8 +8,14 @@ import PackageDescription
 // stale reference is reported. Normal builds link jemalloc and poison nothing.
 let sanitizer = Context.environment["HAKOGC_SANITIZE"]
 let systemMalloc = sanitizer != nil || Context.environment["HAKOGC_SYSTEM_MALLOC"] != nil
+// The installed C library (scripts/install-lib.sh) sets HAKOGC_MMAP_PAGES: no jemalloc,
+// whose initial-exec TLS cannot be dlopen-ed into a running process; heap pages are
+// mapped with mmap (Page.swift says why not posix_memalign). Swift users and the
+// benchmarks keep jemalloc.
+let mmapPages = !systemMalloc && Context.environment["HAKOGC_MMAP_PAGES"] != nil
 let sanitizerDefines: [SwiftSetting] =
     (systemMalloc ? [.define("HAKOGC_SYSTEM_MALLOC")] : []) + (sanitizer == "address" ? [.define("HAKOGC_ASAN")] : [])
+let pageDefines: [SwiftSetting] = sanitizerDefines + (mmapPages ? [.define("HAKOGC_MMAP_PAGES")] : [])
 
 let package = Package(
     name: "HakoGC",
@@ -29,8 +35,8 @@ let package = Package(
             name: "CUnwind", pkgConfig: "libunwind",
             providers: [.apt(["libunwind-dev"])]),
         .target(
-            name: "GcCore", dependencies: systemMalloc ? [] : ["CJemalloc"],
-            swiftSettings: sanitizerDefines),
+            name: "GcCore", dependencies: systemMalloc || mmapPages ? [] : ["CJemalloc"],
+            swiftSettings: pageDefines),
         .target(name: "GcTypes", dependencies: ["GcCore"]),
         .target(name: "CHakoGC"),
         .target(name: "CrossBoundary", dependencies: ["GcCore", "CHakoGC"]),

@@ -1,4 +1,4 @@
-#if HAKOGC_SYSTEM_MALLOC
+#if HAKOGC_SYSTEM_MALLOC || HAKOGC_MMAP_PAGES
 import Glibc
 #else
 import CJemalloc  // its module map links jemalloc, which becomes the process malloc
@@ -214,15 +214,36 @@ func hako_asan_unpoison(_ address: UnsafeRawPointer, _ bytes: Int)
 /// own empty-page cache, SizeClassAllocator.swift, so a block it frees is surplus;
 /// left in a default arena, such blocks stayed resident for jemalloc's 10-second
 /// decay). Sanitizer builds (`HAKOGC_SANITIZE`, Package.swift) use the system
-/// allocator, which the sanitizer must see.
+/// allocator, which the sanitizer must see. The installed C library
+/// (`HAKOGC_MMAP_PAGES`, scripts/install-lib.sh) maps its blocks itself: it must load
+/// into a running process, which jemalloc's initial-exec TLS prevents, and 64 KiB
+/// aligned blocks from glibc's posix_memalign fragment its heap (Benchmarks/c/
+/// alloc_release_bench.c, 10 rounds: 525 MB peak RSS, growing with every round, against
+/// jemalloc's 222 MB; mapped, 214 MB at any number of rounds, for 10-30 % more time in
+/// that page-churning worst case; docs/abi.md, "Installing and loading").
 enum PageMemory {
-    #if !HAKOGC_SYSTEM_MALLOC
+    #if !HAKOGC_SYSTEM_MALLOC && !HAKOGC_MMAP_PAGES
     /// Process-wide; created on first use (thread-safe: a static let).
     static let flags: Int32 = hako_mallocx_page_flags(Page.size, hako_create_page_arena())
     #endif
 
     static func allocate(bytes: Int) -> UnsafeMutableRawPointer? {
-        #if HAKOGC_SYSTEM_MALLOC
+        #if HAKOGC_MMAP_PAGES
+        // Lengths are whole 64 KiB units, so the kernel, placing each mapping just below
+        // the last, mostly returns aligned blocks: one mmap. Otherwise map one alignment
+        // more and unmap the misaligned head and the tail.
+        let length = mappedLength(bytes)
+        guard let first = map(length) else { return nil }
+        if UInt(bitPattern: first) & Page.mask == 0 { return first }
+        munmap(first, length)
+        let span = length + Page.size
+        guard let raw = map(span) else { return nil }
+        let start = (UInt(bitPattern: raw) + Page.mask) & ~Page.mask
+        let head = Int(start - UInt(bitPattern: raw))
+        if head > 0 { munmap(raw, head) }
+        munmap(UnsafeMutableRawPointer(bitPattern: start + UInt(length)), span - head - length)
+        return UnsafeMutableRawPointer(bitPattern: start)
+        #elseif HAKOGC_SYSTEM_MALLOC
         var out: UnsafeMutableRawPointer?
         return posix_memalign(&out, Page.size, bytes) == 0 ? out : nil
         #else
@@ -231,10 +252,23 @@ enum PageMemory {
     }
 
     static func free(_ block: UnsafeMutableRawPointer, bytes: Int) {
-        #if HAKOGC_SYSTEM_MALLOC
+        #if HAKOGC_MMAP_PAGES
+        munmap(block, mappedLength(bytes))
+        #elseif HAKOGC_SYSTEM_MALLOC
         Glibc.free(block)
         #else
         sdallocx(block, bytes, flags)
         #endif
     }
+
+    #if HAKOGC_MMAP_PAGES
+    /// `bytes` rounded up to whole 64 KiB units (a large object's block is any size; the
+    /// unused end of its last unit is never touched, so it costs address space only).
+    static func mappedLength(_ bytes: Int) -> Int { (bytes + Page.size - 1) & ~Int(Page.mask) }
+
+    static func map(_ length: Int) -> UnsafeMutableRawPointer? {
+        let p = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        return p == UnsafeMutableRawPointer(bitPattern: -1) ? nil : p
+    }
+    #endif
 }
