@@ -14,6 +14,7 @@ swift build --build-tests
 swift test --skip-build --skip StressTests
 HAKOGC_SENDABLE_SKIP_BUILD=1 scripts/test-sendable.sh
 scripts/test-c-abi.sh
+scripts/test-load.sh
 scripts/test-cpython.sh
 swift test -c release -Xswiftc -enable-testing --filter StressTests
 if [[ -z "${HAKOGC_SKIP_SANITIZERS:-}" ]]; then scripts/test-sanitizers.sh; fi
