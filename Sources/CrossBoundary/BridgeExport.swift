@@ -91,6 +91,10 @@ public func hgc_bridge_register(_ handle: hgc_heap, _ bridge: UnsafePointer<hgc_
             foreign.bridge = nil
             return HGC_OK
         }
+        // Bridged pins are entries of the handle table; a trusted heap has none yet.
+        guard !foreign.trusted else {
+            return LastError.fail(HGC_ERR_NOT_APPLICABLE, "hgc_bridge_register: not available on a trusted heap yet (create the heap checked)")
+        }
         // The size first, then only the bytes it declares (SizePrefixed).
         guard let (callbacks, _) = SizePrefixed.copy(bridge, minimum: MemoryLayout<hgc_bridge>.size, zero: hgc_bridge()),
               callbacks.reserved == 0 else {

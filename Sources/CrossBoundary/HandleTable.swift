@@ -174,8 +174,12 @@ final class ForeignHeap: @unchecked Sendable {
     var bridge: ForeignBridge?
     /// Calls into this heap in progress (finalizers and callbacks nest them).
     var depth = 0
+    /// HGC_MODE_TRUSTED: box handles are object addresses (TrustedExport.swift);
+    /// the handle table stays empty.
+    let trusted: Bool
 
-    init(salt: UInt16, weakLimits: WeakHandle.Limits = .abi) {
+    init(salt: UInt16, weakLimits: WeakHandle.Limits = .abi, trusted: Bool = false) {
+        self.trusted = trusted
         handles = HandleTable(salt: salt)
         self.weakLimits = weakLimits
         // Weak slots retire at the last generation a weak handle can carry, and

@@ -55,6 +55,7 @@ func resolve(_ v: hgc_value, in foreign: ForeignHeap, _ call: String)
     guard flags & HGC_FLAG_WEAK == 0 else {
         return .failure(StatusError(status: LastError.fail(HGC_ERR_NOT_APPLICABLE, "\(call): a weak value must be upgraded first (hgc_upgrade)")))
     }
+    if foreign.trusted { return resolveTrusted(v, in: foreign, call) }
     switch foreign.handles.lookup(v.box_handle) {
     case .forged:
         return .failure(StatusError(status: LastError.fail(HGC_ERR_FORGED_HANDLE, "\(call): box handle 0x\(String(v.box_handle, radix: 16)) was never issued by this heap")))
@@ -76,7 +77,9 @@ func resolve(_ v: hgc_value, in foreign: ForeignHeap, _ call: String)
 func strongValue(_ object: ObjectRef, in foreign: ForeignHeap, pinned: Bool = false, bridged: Bool = false,
                  readonly: Bool = false) -> hgc_value {
     let typeID = foreign.heap.type(of: object).typeID
-    let handle = foreign.handles.adopt(object, pinned: pinned, bridged: bridged, readonly: readonly)
+    // Trusted: the value is the handle; the count (and pin) it owns sit on the object.
+    let handle = foreign.trusted ? UInt64(object.bits)
+        : foreign.handles.adopt(object, pinned: pinned, bridged: bridged, readonly: readonly)
     return hgc_value(type_id: typeID, box_handle: handle,
                      metadata: ValueFlags.metadata(typeID: typeID, pinned: pinned, readonly: readonly))
 }
@@ -105,17 +108,19 @@ public func hgc_heap_create(_ out: UnsafeMutablePointer<hgc_heap>?) -> hgc_statu
 
 /// A new heap in the heap table. `weakLimits` is the test hook for weak-slot
 /// exhaustion (the ABI's limits otherwise); it is not in hakogc.h.
-func createHeap(weakLimits: WeakHandle.Limits = .abi) -> hgc_heap {
+func createHeap(weakLimits: WeakHandle.Limits = .abi, trusted: Bool = false) -> hgc_heap {
     BuiltinTypes.ensureRegistered()
     // Salts differ from heap to heap, so one heap's handles fail another's check.
     let salt = UInt16(truncatingIfNeeded: heapsCreated.add(1, ordering: .relaxed).newValue &* 0x9E37)
-    return HeapTable.insert(ForeignHeap(salt: salt, weakLimits: weakLimits))
+    return HeapTable.insert(ForeignHeap(salt: salt, weakLimits: weakLimits, trusted: trusted))
 }
 
 @_cdecl("hgc_heap_destroy")
 public func hgc_heap_destroy(_ handle: hgc_heap) -> hgc_status {
     withHeap(handle, "hgc_heap_destroy") { (foreign) throws(StatusError) -> hgc_status in
-        guard foreign.depth == 1 else {
+        // depth: inside another call of this heap; isBusy: inside a finalizer or a
+        // collection reached without one (a trusted inline release's slow path).
+        guard foreign.depth == 1 && !foreign.heap.isBusy else {
             return LastError.fail(HGC_ERR_REENTRANT, "hgc_heap_destroy: called from inside another call on the same heap (a finalizer or callback)")
         }
         HeapTable.remove(handle)
@@ -186,7 +191,7 @@ public func hgc_release(_ handle: hgc_heap, _ value: hgc_value) -> hgc_status {
         case .failure(let e): return e.status
         case .success(let r):
             if r.pinned { return LastError.fail(HGC_ERR_NOT_APPLICABLE, "hgc_release: a pinned value is given back with hgc_unpin") }
-            foreign.handles.remove(value.box_handle)
+            if !foreign.trusted { foreign.handles.remove(value.box_handle) }
             foreign.heap.release(r.object)
             return HGC_OK
         }
@@ -297,6 +302,9 @@ func pinValue(_ handle: hgc_heap, _ value: hgc_value, _ out: UnsafeMutablePointe
               bridged: Bool, _ call: String) -> hgc_status {
     withHeap(handle, call) { (foreign) throws(StatusError) -> hgc_status in
         guard let out else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "\(call): out_pinned is required") }
+        guard !(bridged && foreign.trusted) else {
+            return LastError.fail(HGC_ERR_NOT_APPLICABLE, "\(call): bridged pins are not available on a trusted heap yet")
+        }
         let r = try resolve(value, in: foreign, call).get()
         foreign.heap.retain(r.object)
         foreign.heap.pin(r.object)
@@ -315,6 +323,14 @@ public func hgc_unpin(_ handle: hgc_heap, _ value: hgc_value) -> hgc_status {
     withHeap(handle, "hgc_unpin") { (foreign) throws(StatusError) -> hgc_status in
         let r = try resolve(value, in: foreign, "hgc_unpin").get()
         guard r.pinned else { return LastError.fail(HGC_ERR_NOT_PINNED, "hgc_unpin: the value is not a pinned value (hgc_pin returns one)") }
+        if foreign.trusted {
+            // The PINNED flag is the caller's word here: the heap's pin count decides.
+            guard (try? foreign.heap.unpin(r.object)) != nil else {
+                return LastError.fail(HGC_ERR_NOT_PINNED, "hgc_unpin: the object holds no pin")
+            }
+            foreign.heap.release(r.object)
+            return HGC_OK
+        }
         foreign.handles.remove(value.box_handle)
         try? foreign.heap.unpin(r.object)
         foreign.heap.release(r.object)

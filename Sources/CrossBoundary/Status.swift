@@ -31,6 +31,7 @@ enum StatusText {
         case HGC_ERR_BAD_SIZE: "payload size below the type's or above 1 GiB, or a struct size too small"
         case HGC_ERR_REENTRANT: "refused: called from a callback of the same heap (finalizer, trace or bridge callback); a refused collection runs when the outer work ends"
         case HGC_ERR_READONLY: "the value is read-only (HGC_FLAG_READONLY): no write through it, no store of it into a slot"
+        case HGC_ERR_ABI_MISMATCH: "the caller was compiled against another object header layout (HGC_HEADER_LAYOUT), or its options struct is too small"
         default: "unknown status"
         }
     }

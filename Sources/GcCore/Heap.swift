@@ -353,6 +353,12 @@ public final class Heap {
     /// Whether a bridged full collection is marking now (when `bridgeMark` is allowed).
     public var isBridgeMarking: Bool { core.bridgeMarking }
 
+    /// Whether the heap is mid-operation: collecting, draining a release, or running
+    /// a finalizer or observer (user code called from inside the heap). A layer that
+    /// lets user code tear the heap down refuses that meanwhile. Owner thread (not
+    /// checked).
+    public var isBusy: Bool { core.collecting || core.draining || core.finalizerDepth > 0 }
+
     /// Whether the collector is running user code that must not change the heap: a
     /// type's trace function, or a bridge's marking callback. Meanwhile retain,
     /// release, stores, allocation, exclusive borrows, pins and weak upgrades stop

@@ -1,3 +1,4 @@
+import Glibc
 
 /// Why a registration was refused. A plain value.
 public enum TypeRegistryError: Error, Equatable, CustomStringConvertible {
@@ -52,10 +53,19 @@ public final class TypeRegistry: Sendable {
     // SAFETY: as `table`; an entry is read only for indices found in live headers.
     @usableFromInline nonisolated(unsafe) let fastTable: UnsafeMutablePointer<TypeFastInfo>
 
+    /// The type id per header type index, same rule as `table` (0 for indices not
+    /// handed out). For code that reads headers itself — the C ABI's trusted inline
+    /// functions turn a loaded object's index into its id with it. Any thread; the
+    /// table never moves. Untouched pages cost no memory.
+    // SAFETY: as `table`.
+    nonisolated(unsafe) public let typeIDTable: UnsafeMutablePointer<UInt64>
+
     private init() {
         table = .allocate(capacity: TypeRegistry.capacity)
         table.initialize(repeating: nil, count: TypeRegistry.capacity)
         fastTable = .allocate(capacity: TypeRegistry.capacity)
+        // calloc: zero without touching pages.
+        typeIDTable = calloc(TypeRegistry.capacity, MemoryLayout<UInt64>.size)!.bindMemory(to: UInt64.self, capacity: TypeRegistry.capacity)
     }
 
     /// Registers `descriptor` (or finds the one registered under its name before).
@@ -83,6 +93,7 @@ public final class TypeRegistry: Sendable {
             descriptor.headerWord = 1 | (UInt64(state.count) << ObjectHeader.typeShift) | descriptor.initialFlags
             descriptor.sizeClass = descriptor.registeredSizeClass
             (fastTable + state.count).initialize(to: TypeFastInfo(descriptor))
+            typeIDTable[state.count] = descriptor.typeID
             table[state.count] = Unmanaged.passRetained(descriptor)
             state.count += 1
             state.byID[descriptor.typeID] = descriptor

@@ -68,9 +68,15 @@ static hgc_value new_node(hgc_heap heap, uint64_t type, int64_t id) {
     return v;
 }
 
-static void test_graph_with_cycles(uint64_t type) {
+/* Runs in both modes: the same calls, the same results (trusted heaps keep no
+   handle table, so stats.handles stays 0 there). */
+static void test_graph_with_cycles(uint64_t type, uint32_t mode) {
     hgc_heap heap;
-    CHECK(hgc_heap_create(&heap) == HGC_OK);
+    hgc_heap_options options = {sizeof options, mode, HGC_HEADER_LAYOUT, 0};
+    CHECK(hgc_heap_create_with(&options, &heap) == HGC_OK);
+    uint32_t actual = 99;
+    CHECK(hgc_heap_mode(heap, &actual) == HGC_OK && actual == mode);
+    const uint64_t handles = mode == HGC_MODE_TRUSTED ? 0 : NODES;
     current_heap = heap;
     memset(finalized, 0, sizeof finalized);
     static hgc_value nodes[NODES];
@@ -90,7 +96,7 @@ static void test_graph_with_cycles(uint64_t type) {
     memset(&stats, 0, sizeof stats);
     stats.size = sizeof stats;
     CHECK(hgc_heap_statistics(heap, &stats) == HGC_OK);
-    CHECK(stats.live_objects == NODES && stats.handles == NODES);
+    CHECK(stats.live_objects == NODES && stats.handles == handles);
 
     for (int i = 0; i < NODES; i++) CHECK(hgc_release(heap, nodes[i]) == HGC_OK);
     CHECK(hgc_collect(heap, HGC_COLLECT_FULL) == HGC_OK);
@@ -298,7 +304,8 @@ static void test_fuzz(uint64_t type) {
 
 int main(void) {
     uint64_t type = register_node();
-    test_graph_with_cycles(type);
+    test_graph_with_cycles(type, HGC_MODE_CHECKED);
+    test_graph_with_cycles(type, HGC_MODE_TRUSTED);
     test_misuse(type);
     test_fuzz(type);
     printf("abi_heap_test: %d passed, %d failed\n", passed, failed);

@@ -12,10 +12,11 @@
  * This header grows append-only: structs passed in carry their own size, new
  * functions and status codes are added at the end. See docs/abi.md.
  *
- * Version 0x0104: values, tags and flags, the process-wide type registry, heaps,
- * boxed values with checked handles, reference fields, pins, weak boundary edges,
- * collection and statistics, and the bridge that collects cycles running through
- * another collector's heap.
+ * Version 0x0105: values, tags and flags, the process-wide type registry, heaps in
+ * checked and trusted modes, boxed values with checked handles (or, in trusted
+ * mode, object addresses and inline hot calls), reference fields, pins, weak
+ * boundary edges, collection and statistics, and the bridge that collects cycles
+ * running through another collector's heap.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -25,7 +26,7 @@ extern "C" {
 #endif
 
 /* ABI version: major << 16 | minor. */
-#define HGC_ABI_VERSION 0x00000104u
+#define HGC_ABI_VERSION 0x00000105u
 
 /* ---- The value: three 64-bit words, passed by value ------------------------- */
 
@@ -103,7 +104,9 @@ typedef enum hgc_status {
     HGC_ERR_NOT_PINNED = 22,        /* hgc_unpin of a value that is not pinned (reach: not bridged) */
     HGC_ERR_BAD_SIZE = 23,          /* payload size below the type's or above 1 GiB, or a stats struct too small */
     HGC_ERR_REENTRANT = 24,         /* refused: called from a callback of the same heap (see docs/abi.md) */
-    HGC_ERR_READONLY = 25           /* a write through, or a store of, a READONLY value */
+    HGC_ERR_READONLY = 25,          /* a write through, or a store of, a READONLY value */
+    HGC_ERR_ABI_MISMATCH = 26       /* a trusted heap asked for by code compiled against another
+                                       header layout (HGC_HEADER_LAYOUT), or options too small */
 } hgc_status;
 
 /* A static, never-NULL description of a status ("unknown status" for others). */
@@ -337,6 +340,161 @@ void hgc_visit_foreign(hgc_visitor *visitor, uint64_t foreign_ref);
 /* The payload's address and size for reading, through any strong value (read-only
    ones included); valid while the handle lives. */
 hgc_status hgc_payload_const(hgc_heap heap, hgc_value value, const void **out_payload, uint64_t *out_size);
+
+/* ---- Added in 0x0105: heap modes and the trusted inline calls -------------------
+ * A heap is created in one of two modes (docs/abi.md, "Modes"):
+ *  - HGC_MODE_CHECKED (hgc_heap_create, and the default): box handles are checked
+ *    handles; every call validates what it is given; bad input is a status.
+ *  - HGC_MODE_TRUSTED: a box handle is the object's address. The hot operations are
+ *    the static inline hgc_trusted_* functions below: they read and write the
+ *    object header directly and call into the library only on a slow path. A
+ *    runtime that passes a freed or forged value there has a bug, as with
+ *    Py_DECREF on a freed object: it is undefined behaviour, not a status. Every
+ *    other hgc_ call works in both modes (with the checks that stay cheap).
+ * HAKOGC_ABI_CHECKED=1 in the environment (read when the first heap is created)
+ * makes every later heap checked, whatever the options ask: a runtime's user turns
+ * checking on without rebuilding (code that calls hgc_trusted_* directly must then
+ * ask hgc_heap_mode and use the checked calls). */
+
+#define HGC_MODE_CHECKED 0u
+#define HGC_MODE_TRUSTED 1u
+
+/* The object header layout the inline functions read and write: part of the ABI.
+   hgc_heap_create_with refuses a trusted heap whose caller was compiled against
+   another layout (HGC_ERR_ABI_MISMATCH). */
+#define HGC_HEADER_LAYOUT 1u
+
+typedef struct hgc_heap_options {
+    uint32_t size;          /* sizeof(hgc_heap_options) as the caller compiled it */
+    uint32_t mode;          /* HGC_MODE_CHECKED or HGC_MODE_TRUSTED */
+    uint32_t header_layout; /* HGC_HEADER_LAYOUT (checked in trusted mode) */
+    uint32_t reserved;      /* 0 */
+} hgc_heap_options;
+
+/* A new heap owned by the calling thread, in options->mode (CHECKED if
+   HAKOGC_ABI_CHECKED=1). HGC_ERR_ABI_MISMATCH for another header layout or a size
+   below 12; HGC_ERR_NOT_APPLICABLE for an unknown mode or reserved != 0. */
+hgc_status hgc_heap_create_with(const hgc_heap_options *options, hgc_heap *out_heap);
+/* The mode the heap was created in. */
+hgc_status hgc_heap_mode(hgc_heap heap, uint32_t *out_mode);
+
+/* The header in front of every payload (HGC_HEADER_LAYOUT 1): two 64-bit words;
+   word 0 holds the count and the bits below (the whole table is in the library's
+   Sources/GcCore/ObjectHeader.swift, and a test checks these against it). */
+enum {
+    HGC_HEADER_SIZE = 16,          /* the payload starts 16 bytes after the header */
+    HGC_HEADER_TYPE_SHIFT = 32,    /* bits 32-47: type index; 0 marks a freed slot */
+    HGC_HEADER_COLOR_SHIFT = 48,   /* bits 48-49: cycle-collector colour (3 = candidate) */
+    HGC_HEADER_BUFFERED_BIT = 50,  /* in the candidate buffer */
+    HGC_HEADER_ACYCLIC_BIT = 51,   /* never a cycle candidate */
+    HGC_HEADER_DYING_BIT = 55,     /* being destroyed or garbage */
+    HGC_HEADER_BARRIER_BIT = 63    /* a collection in progress must see changes first */
+};
+#define HGC__HDR_COUNT_MASK UINT64_C(0xFFFFFFFF)
+#define HGC__HDR_TYPE_MASK (UINT64_C(0xFFFF) << HGC_HEADER_TYPE_SHIFT)
+#define HGC__HDR_BIT(n) (UINT64_C(1) << (n))
+#define HGC__HDR_CANDIDATE ((UINT64_C(3) << HGC_HEADER_COLOR_SHIFT) | HGC__HDR_BIT(HGC_HEADER_BUFFERED_BIT))
+
+/* Slow paths of the inline calls (they may run finalizers and collections). */
+hgc_status hgc_trusted_retain_slow(hgc_value value);
+hgc_status hgc_trusted_release_slow(hgc_value value);
+hgc_status hgc_trusted_store_slow(hgc_value object, uint32_t offset, hgc_value value);
+/* The registry's type id per header type index (never moves; 0 where no type). */
+const uint64_t *hgc_type_id_table(void);
+
+/* Trusted mode only. Checked here, at no measurable cost: a value without a box
+   handle (an immediate, null) and a weak value are HGC_ERR_NOT_APPLICABLE; releasing
+   a pinned value is refused (hgc_unpin). Not checked: that the value is a live
+   object of a trusted heap, owned by the calling thread. */
+
+static inline uint64_t *hgc__header(hgc_value v) { return (uint64_t *)(uintptr_t)v.box_handle; }
+
+/* The payload's address (valid while the value's count is held). Unchecked. */
+static inline void *hgc_trusted_payload(hgc_value v) {
+    return (char *)(uintptr_t)v.box_handle + HGC_HEADER_SIZE;
+}
+
+/* Whether two values refer to the same object. */
+static inline int hgc_trusted_same(hgc_value a, hgc_value b) { return a.box_handle == b.box_handle; }
+
+/* One more count on the value's object; the same value now stands for two owners
+   (give each back with hgc_trusted_release). */
+static inline hgc_status hgc_trusted_retain(hgc_value v) {
+    uint64_t *h = hgc__header(v);
+    if (h == NULL || (v.metadata & HGC_FLAG_WEAK)) return HGC_ERR_NOT_APPLICABLE;
+    uint64_t w = *h;
+    if ((w & HGC__HDR_COUNT_MASK) == HGC__HDR_COUNT_MASK || (w & HGC__HDR_TYPE_MASK) == 0)
+        return hgc_trusted_retain_slow(v);
+    *h = w + 1;
+    return HGC_OK;
+}
+
+/* Gives back one count. Inline while the object keeps other counts and needs no
+   bookkeeping (acyclic, dying, or already a buffered candidate); otherwise the
+   library decides (freeing at zero, buffering a cycle candidate, a barrier). */
+static inline hgc_status hgc_trusted_release(hgc_value v) {
+    uint64_t *h = hgc__header(v);
+    if (h == NULL || (v.metadata & (HGC_FLAG_WEAK | HGC_FLAG_PINNED))) return hgc_trusted_release_slow(v);
+    uint64_t w = *h;
+    if ((w & HGC__HDR_COUNT_MASK) > 1 && !(w & HGC__HDR_BIT(HGC_HEADER_BARRIER_BIT))
+        && ((w & (HGC__HDR_BIT(HGC_HEADER_ACYCLIC_BIT) | HGC__HDR_BIT(HGC_HEADER_DYING_BIT)))
+            || (w & HGC__HDR_CANDIDATE) == HGC__HDR_CANDIDATE)) {
+        *h = w - 1;
+        return HGC_OK;
+    }
+    return hgc_trusted_release_slow(v);
+}
+
+static inline const uint64_t *hgc__type_ids(void) {
+    static const uint64_t *table;
+    if (table == NULL) table = hgc_type_id_table();
+    return table;
+}
+
+/* The reference in the slot at byte `offset` of the payload, as a new owned value
+   (hgc_null() if the slot is empty). Unchecked: offset must be one of the type's
+   reference offsets. */
+static inline hgc_value hgc_trusted_load(hgc_value object, uint32_t offset) {
+    uint64_t bits = *(const uint64_t *)((const char *)hgc_trusted_payload(object) + offset);
+    if (bits == 0) return hgc_null();
+    uint64_t *h = (uint64_t *)(uintptr_t)bits;
+    uint64_t w = *h;
+    uint64_t type_id = hgc__type_ids()[(w & HGC__HDR_TYPE_MASK) >> HGC_HEADER_TYPE_SHIFT];
+    uint64_t metadata = type_id == HGC_TYPE_FUTURE
+        ? ((uint64_t)HGC_TAG_ASYNC << HGC_TAG_SHIFT) | HGC_FLAG_ASYNC : 0;
+    hgc_value v = {type_id, bits, metadata};
+    if ((w & HGC__HDR_COUNT_MASK) == HGC__HDR_COUNT_MASK) {
+        hgc_trusted_retain_slow(v); /* stops the process: count overflow */
+    } else {
+        *h = w + 1;
+    }
+    return v;
+}
+
+/* Stores value (a boxed value of the same heap, or hgc_null()) into the slot at byte
+   `offset` of object's payload: the new target gains a count, the old one loses
+   one. Unchecked: offset must be one of the type's reference offsets, and value of
+   the same heap. A read-only object or value goes to the slow path (HGC_ERR_READONLY). */
+static inline hgc_status hgc_trusted_store(hgc_value object, uint32_t offset, hgc_value value) {
+    uint64_t *h = hgc__header(object);
+    uint64_t *target = hgc__header(value);
+    if (h == NULL || (*h & HGC__HDR_BIT(HGC_HEADER_BARRIER_BIT))
+        || ((object.metadata | value.metadata) & (HGC_FLAG_WEAK | HGC_FLAG_READONLY))
+        || (target == NULL && hgc_value_tag(value) != HGC_TAG_NULL))
+        return hgc_trusted_store_slow(object, offset, value);
+    if (target != NULL) {
+        uint64_t w = *target;
+        if ((w & HGC__HDR_COUNT_MASK) == HGC__HDR_COUNT_MASK || (w & HGC__HDR_TYPE_MASK) == 0)
+            return hgc_trusted_store_slow(object, offset, value);
+        *target = w + 1;
+    }
+    uint64_t *slot = (uint64_t *)((char *)h + HGC_HEADER_SIZE + offset);
+    uint64_t old = *slot;
+    *slot = value.box_handle;
+    if (old == 0) return HGC_OK;
+    hgc_value previous = {0, old, 0};
+    return hgc_trusted_release(previous);
+}
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,139 @@
+import CHakoGC
+import GcCore
+import Glibc
+
+// Heap modes (hakogc.h, "Added in 0x0105"; docs/abi.md, "Modes"). A trusted heap's
+// box handle is its object's header address: the hot operations are static inline
+// functions in hakogc.h that read and write the header (HGC_HEADER_LAYOUT, checked
+// against ObjectHeader.swift by TrustedLayoutTests) and call the slow paths here.
+// The slow paths take no heap handle and no lock: an object's page names its heap.
+// Everything else in the ABI works on trusted values too, through `resolveTrusted`.
+
+/// `HAKOGC_ABI_CHECKED=1`, read once, when the first heap is created: every heap
+/// created afterwards is checked, whatever its options ask.
+let forcedChecked: Bool = getenv("HAKOGC_ABI_CHECKED").map { String(cString: $0) == "1" } ?? false
+
+@_cdecl("hgc_heap_create_with")
+public func hgc_heap_create_with(
+    _ options: UnsafePointer<hgc_heap_options>?, _ out: UnsafeMutablePointer<hgc_heap>?
+) -> hgc_status {
+    guard let options, let out else {
+        return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_heap_create_with: options and out_heap are required")
+    }
+    // The size first, then only the bytes it declares; `header_layout` must be there.
+    let minimum = MemoryLayout<hgc_heap_options>.offset(of: \.header_layout)! + 4
+    guard let (o, _) = SizePrefixed.copy(options, minimum: minimum, zero: hgc_heap_options()) else {
+        return LastError.fail(HGC_ERR_ABI_MISMATCH, "hgc_heap_create_with: options->size \(SizePrefixed.declaredSize(options)) is below \(minimum)")
+    }
+    guard o.mode == HGC_MODE_CHECKED || o.mode == HGC_MODE_TRUSTED, o.reserved == 0 else {
+        return LastError.fail(HGC_ERR_NOT_APPLICABLE, "hgc_heap_create_with: mode \(o.mode) is not HGC_MODE_CHECKED or HGC_MODE_TRUSTED, or reserved is set")
+    }
+    let trusted = o.mode == HGC_MODE_TRUSTED && !forcedChecked
+    guard !trusted || o.header_layout == HGC_HEADER_LAYOUT else {
+        return LastError.fail(HGC_ERR_ABI_MISMATCH, "hgc_heap_create_with: the caller's inline calls use header layout \(o.header_layout); this library's is \(HGC_HEADER_LAYOUT)")
+    }
+    out.pointee = createHeap(trusted: trusted)
+    return HGC_OK
+}
+
+@_cdecl("hgc_heap_mode")
+public func hgc_heap_mode(_ handle: hgc_heap, _ out: UnsafeMutablePointer<UInt32>?) -> hgc_status {
+    withHeap(handle, "hgc_heap_mode") { (foreign) throws(StatusError) -> hgc_status in
+        guard let out else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_heap_mode: out_mode is required") }
+        out.pointee = foreign.trusted ? HGC_MODE_TRUSTED : HGC_MODE_CHECKED
+        return HGC_OK
+    }
+}
+
+@_cdecl("hgc_type_id_table")
+public func hgc_type_id_table() -> UnsafePointer<UInt64> {
+    BuiltinTypes.ensureRegistered()
+    return UnsafePointer(TypeRegistry.shared.typeIDTable)
+}
+
+/// A trusted value's object, as `resolve` returns it. What stays cheap is checked: a
+/// boxed tag, known flags, not weak, a non-null handle, and the type id against the
+/// object's header. That the address is a live object of this heap is trusted.
+/// PINNED and READONLY are the value's own word (the heap's pin count still decides
+/// `hgc_unpin`).
+func resolveTrusted(_ v: hgc_value, in foreign: ForeignHeap, _ call: String)
+    -> Result<(object: ObjectRef, pinned: Bool, readonly: Bool), StatusError>
+{
+    guard let object = ObjectRef(bits: UInt(v.box_handle)) else {
+        return .failure(StatusError(status: LastError.fail(HGC_ERR_NOT_APPLICABLE, "\(call): the value has no box handle")))
+    }
+    let type = foreign.heap.type(of: object)
+    guard type.typeID == v.type_id else {
+        return .failure(StatusError(status: LastError.fail(HGC_ERR_WRONG_TYPE, "\(call): type id 0x\(String(v.type_id, radix: 16)) does not match the object's type \(type.name)")))
+    }
+    if let why = ValueFlags.asyncMismatch(v) {
+        return .failure(StatusError(status: LastError.fail(HGC_ERR_MALFORMED_VALUE, "\(call): \(why)")))
+    }
+    return .success((object, v.metadata & HGC_FLAG_PINNED != 0, v.metadata & HGC_FLAG_READONLY != 0))
+}
+
+/// The object of a value given to a slow path, or the status to return: the checks
+/// the inline functions make, repeated (they sent it here when one failed).
+private func trustedObject(_ v: hgc_value, _ call: String) -> Result<ObjectRef, StatusError> {
+    guard v.metadata & HGC_FLAG_WEAK == 0, let object = ObjectRef(bits: UInt(v.box_handle)) else {
+        return .failure(StatusError(status: LastError.fail(HGC_ERR_NOT_APPLICABLE, "\(call): the value has no box handle, or is weak")))
+    }
+    return .success(object)
+}
+
+/// Refuses count changes while the collector reads the heap (a vtable trace or a
+/// bridge callback), as `withHeap` does for the checked calls.
+private func refusedWhileTracing(_ object: ObjectRef, _ call: String) -> hgc_status? {
+    let heap = Heap.owning(object)
+    guard heap.isRunningTrace || heap.isBridgeMarking else { return nil }
+    return LastError.fail(HGC_ERR_REENTRANT, "\(call): not allowed while a collection reads the heap (vtable traces and bridge marking callbacks)")
+}
+
+@_cdecl("hgc_trusted_retain_slow")
+public func hgc_trusted_retain_slow(_ v: hgc_value) -> hgc_status {
+    switch trustedObject(v, "hgc_trusted_retain") {
+    case .failure(let e): return e.status
+    case .success(let object):
+        // A freed object or a count at 2³² − 1 stops the process with the heap's message.
+        Heap.retain(object)
+        return HGC_OK
+    }
+}
+
+@_cdecl("hgc_trusted_release_slow")
+public func hgc_trusted_release_slow(_ v: hgc_value) -> hgc_status {
+    switch trustedObject(v, "hgc_trusted_release") {
+    case .failure(let e): return e.status
+    case .success(let object):
+        if v.metadata & HGC_FLAG_PINNED != 0 {
+            return LastError.fail(HGC_ERR_NOT_APPLICABLE, "hgc_trusted_release: a pinned value is given back with hgc_unpin")
+        }
+        if let refused = refusedWhileTracing(object, "hgc_trusted_release") { return refused }
+        Heap.release(object)
+        return HGC_OK
+    }
+}
+
+@_cdecl("hgc_trusted_store_slow")
+public func hgc_trusted_store_slow(_ object: hgc_value, _ offset: UInt32, _ value: hgc_value) -> hgc_status {
+    let target: ObjectRef
+    switch trustedObject(object, "hgc_trusted_store") {
+    case .failure(let e): return e.status
+    case .success(let o): target = o
+    }
+    if (object.metadata | value.metadata) & HGC_FLAG_READONLY != 0 {
+        return ValueFlags.readonly("hgc_trusted_store", "a store into, or of, a read-only value").status
+    }
+    var stored: ObjectRef?
+    if value.box_handle != 0 || UInt32(ValueLayout.tag(value)) != HGC_TAG_NULL {
+        switch trustedObject(value, "hgc_trusted_store") {
+        case .failure(let e): return e.status
+        case .success(let o): stored = o
+        }
+    }
+    if let refused = refusedWhileTracing(target, "hgc_trusted_store") { return refused }
+    // The barrier, the retain of the new target and the release of the old one; a
+    // target of another heap stops the process with the heap's message.
+    Heap.owning(target).storeReference(stored, into: target, offset: Int(offset))
+    return HGC_OK
+}
