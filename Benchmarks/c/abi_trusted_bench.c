@@ -18,6 +18,23 @@ static void report(const char *what, double seconds, long n) {
     printf("%-52s %8.2f ns/op\n", what, seconds / (double)n * 1e9);
 }
 
+/* One loop per function (not inlined), so callgrind_annotate gives each loop's
+   instructions: `valgrind --tool=callgrind ./a.out 1000000`, then divide. */
+__attribute__((noinline)) static void trusted_pairs(hgc_value b, long n) {
+    for (long i = 0; i < n; i++) { hgc_trusted_retain(b); hgc_trusted_release(b); }
+}
+__attribute__((noinline)) static void trusted_payloads(hgc_value a, long n) {
+    uint64_t acc = 0;
+    for (long i = 0; i < n; i++) acc += (uintptr_t)hgc_trusted_payload(a) + (uint64_t)i;
+    sink = acc;
+}
+__attribute__((noinline)) static void trusted_stores(hgc_value a, hgc_value b, hgc_value c, long n) {
+    for (long i = 0; i < n; i++) hgc_trusted_store(a, 0, (i & 1) ? c : b);
+}
+__attribute__((noinline)) static void trusted_loads(hgc_value a, long n) {
+    for (long i = 0; i < n; i++) { hgc_value v = hgc_trusted_load(a, 0); hgc_trusted_release(v); }
+}
+
 int main(int argc, char **argv) {
     long n = argc > 1 ? atol(argv[1]) : 20000000;
     static const uint32_t offsets[] = {0};
@@ -39,15 +56,13 @@ int main(int argc, char **argv) {
     hgc_trusted_retain(b); /* b's count stays above 1: its releases stay on the inline path */
 
     double t0 = now();
-    for (long i = 0; i < n; i++) { hgc_trusted_retain(b); hgc_trusted_release(b); }
+    trusted_pairs(b, n);
     double t1 = now();
-    uint64_t acc = 0;
-    for (long i = 0; i < n; i++) acc += (uintptr_t)hgc_trusted_payload(a) + (uint64_t)i;
-    sink = acc;
+    trusted_payloads(a, n);
     double t2 = now();
-    for (long i = 0; i < n; i++) hgc_trusted_store(a, 0, (i & 1) ? c : b);
+    trusted_stores(a, b, c, n);
     double t3 = now();
-    for (long i = 0; i < n; i++) { hgc_value v = hgc_trusted_load(a, 0); hgc_trusted_release(v); }
+    trusted_loads(a, n);
     double t4 = now();
     printf("trusted heap (inline calls), %ld iterations:\n", n);
     report("  hgc_trusted_retain + hgc_trusted_release", t1 - t0, n);
@@ -63,6 +78,7 @@ int main(int argc, char **argv) {
     for (long i = 0; i < m; i++) { hgc_retain(checked, y, &out); hgc_release(checked, out); }
     double u1 = now();
     void *p = NULL;
+    uint64_t acc = 0;
     for (long i = 0; i < m; i++) { hgc_payload(checked, x, &p, NULL); acc += (uintptr_t)p; }
     sink = acc;
     double u2 = now();
