@@ -127,7 +127,12 @@ def cases(args):
             ("C jemalloc", peer("bt-c-jemalloc") + [str(n)]),
             ("C arena (floor)", peer("bt-c-arena") + [str(n)]),
             ("C eager RC (floor)", peer("bt-c-rc") + [str(n)]),
+            ("HakoGC C ABI trusted", peer("bt-c-abi") + [str(n), "trusted"]),
         ]
+        # Every call validated: about 30 times the trusted run (callgrind, depth 12),
+        # so only with --slow-peers.
+        if args.slow_peers:
+            impls.append(("HakoGC C ABI checked", peer("bt-c-abi") + [str(n), "checked"]))
         # CPython takes about 7 minutes per run at depth 21 (about 15 times Swift ARC):
         # it runs at the smaller depth unless asked for.
         if n <= 18 or args.slow_peers:

@@ -17,6 +17,9 @@ cc bt-c-glibc    "$here/binary_trees.c"
 cc bt-c-jemalloc "$here/binary_trees.c" -ljemalloc
 cc bt-c-arena    "$here/binary_trees_arena.c"
 cc bt-c-rc       "$here/binary_trees_rc.c"
+# Through the C ABI, against the installed library (scripts/bench.sh installs it and
+# sets PKG_CONFIG_PATH).
+cc bt-c-abi      "$here/binary_trees_abi.c" $(pkg-config --cflags --libs hakogc)
 cc bt-boehm      "$here/binary_trees_boehm.c" -lgc
 cc cg-boehm      "$here/cyclic_garbage_boehm.c" -lgc
 cc at-c-glibc    "$here/alloc_throughput.c"

@@ -177,6 +177,8 @@ final class ForeignHeap: @unchecked Sendable {
     /// HGC_MODE_TRUSTED: box handles are object addresses (TrustedExport.swift);
     /// the handle table stays empty.
     let trusted: Bool
+    /// Allocators handed out by `hgc_trusted_allocator` (kept until the heap goes).
+    var allocators: [TrustedAllocator] = []
 
     init(salt: UInt16, weakLimits: WeakHandle.Limits = .abi, trusted: Bool = false) {
         self.trusted = trusted

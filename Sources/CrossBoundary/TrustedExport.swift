@@ -137,3 +137,90 @@ public func hgc_trusted_store_slow(_ object: hgc_value, _ offset: UInt32, _ valu
     Heap.owning(target).storeReference(stored, into: target, offset: Int(offset))
     return HGC_OK
 }
+
+/// What `hgc_trusted_allocator` hands out: one type of one trusted heap, resolved
+/// once, so `hgc_trusted_alloc` does no lookup. Owned by its `ForeignHeap` (which
+/// keeps it alive until the heap is destroyed); C holds an unretained pointer.
+final class TrustedAllocator {
+    let heap: Heap
+    let type: Unmanaged<TypeDescriptor>
+    let payloadSize: Int
+    let typeID: UInt64
+    let metadata: UInt64
+
+    init(heap: Heap, type: TypeDescriptor) {
+        self.heap = heap
+        self.type = Unmanaged.passUnretained(type)  // registered types live for good
+        payloadSize = type.payloadSize
+        typeID = type.typeID
+        metadata = ValueFlags.metadata(typeID: type.typeID, pinned: false, readonly: false)
+    }
+}
+
+@_cdecl("hgc_trusted_allocator")
+public func hgc_trusted_allocator(
+    _ handle: hgc_heap, _ typeID: UInt64, _ out: UnsafeMutablePointer<OpaquePointer?>?
+) -> hgc_status {
+    withHeap(handle, "hgc_trusted_allocator") { (foreign) throws(StatusError) -> hgc_status in
+        guard let out else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_trusted_allocator: out_allocator is required") }
+        guard foreign.trusted else {
+            return LastError.fail(HGC_ERR_NOT_APPLICABLE, "hgc_trusted_allocator: the heap is checked (hgc_alloc allocates there)")
+        }
+        guard let type = TypeRegistry.shared.descriptor(forID: typeID), typeID != HGC_TYPE_NULL,
+              typeID != HGC_TYPE_VOID, typeID != HGC_TYPE_BOOL else {
+            return LastError.fail(HGC_ERR_UNKNOWN_TYPE, "hgc_trusted_allocator: no boxable type is registered under id 0x\(String(typeID, radix: 16))")
+        }
+        guard !isSwiftType(type) else {
+            return LastError.fail(HGC_ERR_NOT_APPLICABLE, "hgc_trusted_allocator: \(type.name) holds Swift values; it is allocated from Swift only")
+        }
+        let allocator = TrustedAllocator(heap: foreign.heap, type: type)
+        foreign.allocators.append(allocator)
+        out.pointee = OpaquePointer(Unmanaged.passUnretained(allocator).toOpaque())
+        return HGC_OK
+    }
+}
+
+@_cdecl("hgc_trusted_alloc")
+public func hgc_trusted_alloc(_ allocator: OpaquePointer?, _ out: UnsafeMutablePointer<hgc_value>?) -> hgc_status {
+    guard let allocator, let out else { return TrustedAllocator.missingArgument() }
+    // SAFETY: trusted mode: `allocator` came from hgc_trusted_allocator on a heap not
+    // destroyed since, whose ForeignHeap keeps it alive.
+    return Unmanaged<TrustedAllocator>.fromOpaque(UnsafeRawPointer(allocator))._withUnsafeGuaranteedRef {
+        $0.allocate(into: out)
+    }
+}
+
+extension TrustedAllocator {
+    /// The allocation itself, kept free of failure paths (they are out of line):
+    /// callgrind counted 79 instructions per call around the heap's own allocation
+    /// with a memset call and the messages inline.
+    @inline(__always)
+    func allocate(into out: UnsafeMutablePointer<hgc_value>) -> hgc_status {
+        guard let object = heap.allocateUninitialized(type) else { return TrustedAllocator.outOfMemory() }
+        // Reference slots must read empty before anything can trace the object. A
+        // slot's payload area is a multiple of 16 bytes at least `payloadSize` long,
+        // so small payloads are zeroed by whole 16-byte stores (a memset call cost
+        // 10 of ~80 instructions per allocation of a 16-byte node).
+        let payload = object.payload
+        if payloadSize <= 16 {
+            payload.storeBytes(of: SIMD2<UInt64>(), as: SIMD2<UInt64>.self)
+        } else if payloadSize <= 32 {
+            payload.storeBytes(of: SIMD2<UInt64>(), as: SIMD2<UInt64>.self)
+            payload.storeBytes(of: SIMD2<UInt64>(), toByteOffset: 16, as: SIMD2<UInt64>.self)
+        } else {
+            payload.initializeMemory(as: UInt8.self, repeating: 0, count: payloadSize)
+        }
+        out.pointee = hgc_value(type_id: typeID, box_handle: UInt64(object.bits), metadata: metadata)
+        return HGC_OK
+    }
+
+    @inline(never)
+    static func missingArgument() -> hgc_status {
+        LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_trusted_alloc: allocator and out are required")
+    }
+
+    @inline(never)
+    static func outOfMemory() -> hgc_status {
+        LastError.fail(HGC_ERR_OUT_OF_MEMORY, "hgc_trusted_alloc: out of memory")
+    }
+}

@@ -138,6 +138,29 @@ int main(int argc, char **argv) {
     CHECK(hgc_unpin(heap, pinned) == HGC_OK && finalized[3] == 1);
     CHECK(hgc_upgrade(heap, weak, &up) == HGC_OK && hgc_value_tag(up) == HGC_TAG_NULL);
 
+    /* allocation through an allocator, and moves into new objects' slots */
+    hgc_allocator *cells_alloc = NULL;
+    CHECK(hgc_trusted_allocator(heap, cell_type, &cells_alloc) == HGC_OK && cells_alloc != NULL);
+    CHECK(hgc_trusted_allocator(heap, 0x1234, &cells_alloc) == HGC_ERR_UNKNOWN_TYPE);
+    CHECK(hgc_trusted_allocator(heap, cell_type, &cells_alloc) == HGC_OK);
+    hgc_value parent, child;
+    CHECK(hgc_trusted_alloc(cells_alloc, &parent) == HGC_OK && parent.type_id == cell_type);
+    const cell *fresh = hgc_trusted_payload(parent);
+    CHECK(fresh->next == 0 && fresh->other == 0 && fresh->id == 0);   /* zeroed */
+    ((cell *)hgc_trusted_payload(parent))->id = 5;
+    CHECK(hgc_trusted_alloc(cells_alloc, &child) == HGC_OK);
+    ((cell *)hgc_trusted_payload(child))->id = 6;
+    CHECK(hgc_trusted_store_moving(parent, 0, child) == HGC_OK);       /* the count moves in */
+    CHECK(hgc_trusted_same(hgc_trusted_load(parent, 0), child));
+    CHECK(hgc_trusted_release(child) == HGC_OK);                        /* the load's count */
+    CHECK(hgc_trusted_release(parent) == HGC_OK && finalized[5] == 1 && finalized[6] == 1);
+    CHECK(stats().live_objects == 0);
+    hgc_heap other;
+    hgc_allocator *none = NULL;
+    CHECK(hgc_heap_create(&other) == HGC_OK);
+    CHECK(hgc_trusted_allocator(other, cell_type, &none) == HGC_ERR_NOT_APPLICABLE);  /* a checked heap */
+    CHECK(hgc_heap_destroy(other) == HGC_OK);
+
     /* what stays cheap is checked */
     hgc_value c = new_cell(4);
     CHECK(hgc_trusted_retain(hgc_int_unchecked(5)) == HGC_ERR_NOT_APPLICABLE);

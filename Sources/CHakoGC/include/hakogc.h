@@ -402,6 +402,15 @@ hgc_status hgc_trusted_store_slow(hgc_value object, uint32_t offset, hgc_value v
 /* The registry's type id per header type index (never moves; 0 where no type). */
 const uint64_t *hgc_type_id_table(void);
 
+/* Allocation on a trusted heap without a lookup per call: an allocator for one
+   type, made once (valid until the heap is destroyed; owned by the heap), then
+   hgc_trusted_alloc per object — a free-list pop in the heap, a zeroed payload,
+   count 1 owned by the caller. May run a collection. Unchecked: that the heap
+   still exists and belongs to the calling thread. */
+typedef struct hgc_allocator hgc_allocator;
+hgc_status hgc_trusted_allocator(hgc_heap heap, uint64_t type_id, hgc_allocator **out_allocator);
+hgc_status hgc_trusted_alloc(hgc_allocator *allocator, hgc_value *out);
+
 /* Trusted mode only. Checked here, at no measurable cost: a value without a box
    handle (an immediate, null) and a weak value are HGC_ERR_NOT_APPLICABLE; releasing
    a pinned value is refused (hgc_unpin). Not checked: that the value is a live
@@ -487,6 +496,26 @@ static inline hgc_status hgc_trusted_store(hgc_value object, uint32_t offset, hg
         if ((w & HGC__HDR_COUNT_MASK) == HGC__HDR_COUNT_MASK || (w & HGC__HDR_TYPE_MASK) == 0)
             return hgc_trusted_store_slow(object, offset, value);
         *target = w + 1;
+    }
+    uint64_t *slot = (uint64_t *)((char *)h + HGC_HEADER_SIZE + offset);
+    uint64_t old = *slot;
+    *slot = value.box_handle;
+    if (old == 0) return HGC_OK;
+    hgc_value previous = {0, old, 0};
+    return hgc_trusted_release(previous);
+}
+
+/* Like hgc_trusted_store, but takes over the caller's count on value instead of
+   adding one (a move: the caller no longer releases value). For initializing a new
+   object's slots, as a runtime moves a fresh value into a field. */
+static inline hgc_status hgc_trusted_store_moving(hgc_value object, uint32_t offset, hgc_value value) {
+    uint64_t *h = hgc__header(object);
+    if (h == NULL || (*h & HGC__HDR_BIT(HGC_HEADER_BARRIER_BIT))
+        || ((object.metadata | value.metadata) & (HGC_FLAG_WEAK | HGC_FLAG_READONLY | HGC_FLAG_PINNED))
+        || (value.box_handle == 0 && hgc_value_tag(value) != HGC_TAG_NULL)) {
+        hgc_status status = hgc_trusted_store_slow(object, offset, value);
+        if (status == HGC_OK && value.box_handle != 0) hgc_trusted_release(value); /* the moved count */
+        return status;
     }
     uint64_t *slot = (uint64_t *)((char *)h + HGC_HEADER_SIZE + offset);
     uint64_t old = *slot;
