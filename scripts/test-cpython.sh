@@ -15,4 +15,6 @@ include="$($py -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
 cc -std=c11 -O1 -Wall -Wextra -Werror -Wno-missing-field-initializers -shared -fPIC -I"$include" \
   Tests/python/hakopy.c -o "$out/hakopy$suffix" $(pkg-config --cflags --libs hakogc)
 # No preload: importing hakopy dlopens libHakoGC into the running interpreter.
+# Both heap modes (hakopy reads HAKOPY_MODE): the same test, the same results.
 env -u LD_PRELOAD PYTHONPATH="$out" $py Tests/python/test_cycles.py
+env -u LD_PRELOAD HAKOPY_MODE=trusted PYTHONPATH="$out" $py Tests/python/test_cycles.py

@@ -17,7 +17,8 @@ final class ForeignBridge: CollectionBridge {
 
     func bridgedReferences() -> [(object: ObjectRef, count: Int)] {
         // Each bridged pin holds its handle's count and one pin count.
-        foreign.handles.bridgedObjects().map { (object: $0, count: 2) }
+        if foreign.trusted { return foreign.bridgedPins.references() }
+        return foreign.handles.bridgedObjects().map { (object: $0, count: 2) }
     }
 
     func markForeignRoots(_ heap: Heap) {
@@ -38,7 +39,8 @@ final class ForeignBridge: CollectionBridge {
 
     func markingFinished(_ heap: Heap) {
         // Bridged pins no marked foreign object reported belong to dead objects.
-        for object in foreign.handles.removeUnreachedBridged() {
+        let dead = foreign.trusted ? foreign.bridgedPins.removeUnreached() : foreign.handles.removeUnreachedBridged()
+        for object in dead {
             try? heap.unpin(object)
             heap.release(object)
         }
@@ -91,10 +93,6 @@ public func hgc_bridge_register(_ handle: hgc_heap, _ bridge: UnsafePointer<hgc_
             foreign.bridge = nil
             return HGC_OK
         }
-        // Bridged pins are entries of the handle table; a trusted heap has none yet.
-        guard !foreign.trusted else {
-            return LastError.fail(HGC_ERR_NOT_APPLICABLE, "hgc_bridge_register: not available on a trusted heap yet (create the heap checked)")
-        }
         // The size first, then only the bytes it declares (SizePrefixed).
         guard let (callbacks, _) = SizePrefixed.copy(bridge, minimum: MemoryLayout<hgc_bridge>.size, zero: hgc_bridge()),
               callbacks.reserved == 0 else {
@@ -119,7 +117,8 @@ public func hgc_bridge_reach(_ handle: hgc_heap, _ pinned: hgc_value) -> hgc_sta
             return LastError.fail(HGC_ERR_NOT_APPLICABLE, "hgc_bridge_reach: only during a joint collection's marking (mark_roots / mark_foreign)")
         }
         let r = try resolve(pinned, in: foreign, "hgc_bridge_reach").get()
-        guard foreign.handles.reach(pinned.box_handle) else {
+        let reached = foreign.trusted ? foreign.bridgedPins.reach(r.object) : foreign.handles.reach(pinned.box_handle)
+        guard reached else {
             return LastError.fail(HGC_ERR_NOT_PINNED, "hgc_bridge_reach: the value is not a bridged pin (hgc_pin_bridged)")
         }
         foreign.heap.bridgeMark(r.object)

@@ -179,6 +179,8 @@ final class ForeignHeap: @unchecked Sendable {
     let trusted: Bool
     /// Allocators handed out by `hgc_trusted_allocator` (kept until the heap goes).
     var allocators: [TrustedAllocator] = []
+    /// A trusted heap's bridged pins (a checked heap keeps them in `handles`).
+    let bridgedPins = TrustedBridgedPins()
 
     init(salt: UInt16, weakLimits: WeakHandle.Limits = .abi, trusted: Bool = false) {
         self.trusted = trusted

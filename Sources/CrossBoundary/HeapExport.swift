@@ -130,6 +130,10 @@ public func hgc_heap_destroy(_ handle: hgc_heap) -> hgc_status {
             if pinned { try? foreign.heap.unpin(object) }
             foreign.heap.release(object)
         }
+        for object in foreign.bridgedPins.drain() {
+            try? foreign.heap.unpin(object)
+            foreign.heap.release(object)
+        }
         foreign.heap.collect(.full)
         return HGC_OK
     }
@@ -302,12 +306,10 @@ func pinValue(_ handle: hgc_heap, _ value: hgc_value, _ out: UnsafeMutablePointe
               bridged: Bool, _ call: String) -> hgc_status {
     withHeap(handle, call) { (foreign) throws(StatusError) -> hgc_status in
         guard let out else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "\(call): out_pinned is required") }
-        guard !(bridged && foreign.trusted) else {
-            return LastError.fail(HGC_ERR_NOT_APPLICABLE, "\(call): bridged pins are not available on a trusted heap yet")
-        }
         let r = try resolve(value, in: foreign, call).get()
         foreign.heap.retain(r.object)
         foreign.heap.pin(r.object)
+        if bridged && foreign.trusted { foreign.bridgedPins.add(r.object) }
         out.pointee = strongValue(r.object, in: foreign, pinned: true, bridged: bridged, readonly: r.readonly)
         return HGC_OK
     }
@@ -325,9 +327,12 @@ public func hgc_unpin(_ handle: hgc_heap, _ value: hgc_value) -> hgc_status {
         guard r.pinned else { return LastError.fail(HGC_ERR_NOT_PINNED, "hgc_unpin: the value is not a pinned value (hgc_pin returns one)") }
         if foreign.trusted {
             // The PINNED flag is the caller's word here: the heap's pin count decides.
+            // Plain pins go first; once only bridged ones are left, this is one of them.
+            let bridgedPins = foreign.bridgedPins.count(of: r.object)
             guard (try? foreign.heap.unpin(r.object)) != nil else {
                 return LastError.fail(HGC_ERR_NOT_PINNED, "hgc_unpin: the object holds no pin")
             }
+            if foreign.heap.pinCount(r.object) < bridgedPins { foreign.bridgedPins.removeOne(r.object) }
             foreign.heap.release(r.object)
             return HGC_OK
         }

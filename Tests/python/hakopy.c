@@ -166,9 +166,12 @@ static PyObject *py_stats(PyObject *self, PyObject *args) {
     memset(&st, 0, sizeof st);
     st.size = sizeof st;
     hgc_heap_statistics(heap, &st);
-    return Py_BuildValue("{s:K,s:K,s:K,s:K}", "live_objects", (unsigned long long)st.live_objects,
+    uint32_t mode = 0;
+    hgc_heap_mode(heap, &mode);
+    return Py_BuildValue("{s:K,s:K,s:K,s:K,s:s}", "live_objects", (unsigned long long)st.live_objects,
                          "handles", (unsigned long long)st.handles, "finalizers_run", (unsigned long long)st.finalizers_run,
-                         "full_collections", (unsigned long long)st.full_collections);
+                         "full_collections", (unsigned long long)st.full_collections,
+                         "mode", mode == HGC_MODE_TRUSTED ? "trusted" : "checked");
 }
 
 static PyMethodDef methods[] = {
@@ -197,7 +200,11 @@ PyMODINIT_FUNC PyInit_hakopy(void) {
     vt.reference_count = 0;
     vt.trace = holder_trace;
     vt.finalize = holder_finalize;
-    if (hgc_register_type("hakopy/Holder", &vt, &holder_type) != HGC_OK || hgc_heap_create(&heap) != HGC_OK) {
+    /* HAKOPY_MODE=trusted: the heap is trusted (scripts/test-cpython.sh runs both). */
+    const char *mode = getenv("HAKOPY_MODE");
+    hgc_heap_options options = {sizeof options, mode && strcmp(mode, "trusted") == 0 ? HGC_MODE_TRUSTED : HGC_MODE_CHECKED,
+                                HGC_HEADER_LAYOUT, 0};
+    if (hgc_register_type("hakopy/Holder", &vt, &holder_type) != HGC_OK || hgc_heap_create_with(&options, &heap) != HGC_OK) {
         PyErr_SetString(PyExc_RuntimeError, hgc_last_error());
         return NULL;
     }

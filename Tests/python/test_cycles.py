@@ -1,6 +1,7 @@
 """Python -> HakoGC -> Python cycles, collected on both sides by a joint collection;
 cycles still referenced from Python survive. Run by scripts/test-cpython.sh."""
 import gc
+import os
 import weakref
 
 import hakopy
@@ -15,6 +16,11 @@ def check(cond, what):
     else:
         failed += 1
         print("FAIL:", what)
+
+
+# scripts/test-cpython.sh runs this once per heap mode (HAKOPY_MODE).
+expected_mode = "trusted" if os.environ.get("HAKOPY_MODE") == "trusted" else "checked"
+check(hakopy.stats()["mode"] == expected_mode, f"the heap is {expected_mode}")
 
 
 class Thing:
