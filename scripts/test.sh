@@ -16,5 +16,6 @@ HAKOGC_SENDABLE_SKIP_BUILD=1 scripts/test-sendable.sh
 scripts/test-c-abi.sh
 scripts/test-load.sh
 scripts/test-cpython.sh
+scripts/test-rust.sh
 swift test -c release -Xswiftc -enable-testing --filter StressTests
 if [[ -z "${HAKOGC_SKIP_SANITIZERS:-}" ]]; then scripts/test-sanitizers.sh; fi
