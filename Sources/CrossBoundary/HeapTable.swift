@@ -25,8 +25,10 @@ import Synchronization
 ///   `k` holds 64 << k slots; a fixed directory of 19 chunk pointers covers every
 ///   index a handle can carry). A lookup of any 64-bit number reads only atomic
 ///   words of such memory, or nothing (index 0, or past the chunks published so far).
-/// - A slot is three atomic words: `word` (live: the handle's upper 40 bits; free:
-///   the next generation, tagged 1; retired: 2), `owner` (a `pthread_t`) and
+/// - A slot is three atomic words: `word` (live: the handle's upper 40 bits, never 0
+///   since generations start at 1; never used: 0; free: the next generation, tagged
+///   1; retired: 2; so only a live word can equal a handle's upper bits, and a
+///   handle whose upper bits are 0 is refused first), `owner` (a `pthread_t`) and
 ///   `heap` (an `Unmanaged<ForeignHeap>`'s bits, +1 owned by the table while live).
 ///   A lookup reads `word` (acquire), then `owner` and `heap` (acquire), then `word`
 ///   again, seqlock style: a remove stores the new `word`, then a release fence,
@@ -46,8 +48,9 @@ import Synchronization
 /// (The rules that were the caller's before still are: `hgc_heap_transfer` only
 /// once the previous owner has stopped using the heap.)
 ///
-/// Measured (docs/performance.md, "The C ABI per call"): the mutex and the strong
-/// reference it returned cost about 60 instructions per call; this lookup is ~20.
+/// Measured with callgrind (docs/performance.md, "The C ABI per call"): the locked
+/// table cost ~100 instructions per call in the mutex, ~115 in exclusivity checks
+/// and a retain/release pair; this lookup is ~40 instructions and no atomic RMW.
 enum HeapTable {
     /// One heap's slot. `~Copyable`: it lives at a fixed address in its chunk.
     struct Slot: ~Copyable {
@@ -109,8 +112,11 @@ enum HeapTable {
     @inline(__always)
     static func lookup(_ handle: UInt64, thread: pthread_t) -> Lookup {
         let low = handle & indexMask
-        guard low != 0, let slot = slot(Int(low - 1)) else { return .destroyed }
         let expected = handle & ~indexMask
+        // expected == 0 (generation 0) is never issued, and must not match the 0 of a
+        // slot never used: found by abi_heap_threads_test, where a small number read
+        // a slot while its first heap was being inserted and got WRONG_THREAD.
+        guard low != 0, expected != 0, let slot = slot(Int(low - 1)) else { return .destroyed }
         let first = slot.pointee.word.load(ordering: .acquiring)
         guard first == expected else { return .destroyed }
         // Acquire loads: the second read of `word` below cannot move before them.
@@ -160,11 +166,14 @@ enum HeapTable {
 
     /// Removes a live heap (the caller checked `handle`: its owner thread, through
     /// `lookup`). Its handles are refused from now on. Returns the table's count on
-    /// the object: the caller releases it once it no longer uses the object.
-    static func remove(_ handle: UInt64) -> Unmanaged<ForeignHeap> {
+    /// the object: the caller releases it once it no longer uses the object. Nil if
+    /// the handle is no longer live (only after a misuse: another thread transferred
+    /// and destroyed the heap meanwhile).
+    static func remove(_ handle: UInt64) -> Unmanaged<ForeignHeap>? {
         state.withLock { state in
             let index = Int(handle & indexMask) - 1
             let slot = publishedSlot(index)
+            guard slot.pointee.word.load(ordering: .relaxed) == handle & ~indexMask else { return nil }
             let generation = (handle >> 24) & generationLimit
             let retired = generation == generationLimit
             slot.pointee.word.store(retired ? retiredWord : (generation + 1) << 24 | 1, ordering: .relaxed)
@@ -183,7 +192,7 @@ enum HeapTable {
     static func transfer(_ handle: UInt64) -> Unmanaged<ForeignHeap>? {
         state.withLock { _ in
             let low = handle & indexMask
-            guard low != 0, let slot = slot(Int(low - 1)),
+            guard low != 0, handle & ~indexMask != 0, let slot = slot(Int(low - 1)),
                   slot.pointee.word.load(ordering: .relaxed) == handle & ~indexMask,
                   let bits = UnsafeRawPointer(bitPattern: slot.pointee.heap.load(ordering: .relaxed))
             else { return nil }
