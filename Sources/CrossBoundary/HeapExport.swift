@@ -15,23 +15,31 @@ let callsAllowedWhileMarking: Set<String> = [
 ]
 
 func withHeap(_ handle: hgc_heap, _ call: String, _ body: (ForeignHeap) throws(StatusError) -> hgc_status) -> hgc_status {
-    guard let foreign = HeapTable.lookup(handle) else {
+    // No lock, no retain: HeapTable.lookup reads the slot's words, and a heap is
+    // handed out only to its owner thread, which alone can destroy it (HeapTable's
+    // comment has the argument).
+    switch HeapTable.lookup(handle, thread: pthread_self()) {
+    case .destroyed:
         return LastError.fail(HGC_ERR_HEAP_DESTROYED, "\(call): heap handle 0x\(String(handle, radix: 16)) is destroyed or was never issued")
-    }
-    guard pthread_equal(foreign.owner, pthread_self()) != 0 else {
+    case .wrongThread:
         return LastError.fail(HGC_ERR_WRONG_THREAD, "\(call): the heap belongs to another thread (hgc_heap_transfer moves it)")
-    }
-    // Counts must not move while a collection reads them: inside a vtable trace
-    // (any collection) or a bridge callback (a joint collection's marking).
-    guard !(foreign.heap.isBridgeMarking || foreign.heap.isRunningTrace) || callsAllowedWhileMarking.contains(call) else {
-        return LastError.fail(HGC_ERR_REENTRANT, "\(call): not allowed while a collection reads the heap (vtable traces and bridge marking callbacks may only read and call hgc_bridge_reach)")
-    }
-    foreign.depth += 1
-    defer { foreign.depth -= 1 }
-    do {
-        return try body(foreign)
-    } catch {
-        return error.status
+    case .owned(let unmanaged):
+        // SAFETY: the table holds a count until hgc_heap_destroy, which releases it
+        // only after its own withHeap has returned.
+        return unmanaged._withUnsafeGuaranteedRef { (foreign) -> hgc_status in
+            // Counts must not move while a collection reads them: inside a vtable trace
+            // (any collection) or a bridge callback (a joint collection's marking).
+            guard !(foreign.heap.isBridgeMarking || foreign.heap.isRunningTrace) || callsAllowedWhileMarking.contains(call) else {
+                return LastError.fail(HGC_ERR_REENTRANT, "\(call): not allowed while a collection reads the heap (vtable traces and bridge marking callbacks may only read and call hgc_bridge_reach)")
+            }
+            foreign.depth += 1
+            defer { foreign.depth -= 1 }
+            do throws(StatusError) {
+                return try body(foreign)
+            } catch {
+                return error.status
+            }
+        }
     }
 }
 
@@ -117,13 +125,16 @@ func createHeap(weakLimits: WeakHandle.Limits = .abi, trusted: Bool = false) -> 
 
 @_cdecl("hgc_heap_destroy")
 public func hgc_heap_destroy(_ handle: hgc_heap) -> hgc_status {
-    withHeap(handle, "hgc_heap_destroy") { (foreign) throws(StatusError) -> hgc_status in
+    // The table's count on the heap, released once withHeap no longer uses it.
+    var removed: Unmanaged<ForeignHeap>?
+    defer { removed?.release() }
+    return withHeap(handle, "hgc_heap_destroy") { (foreign) throws(StatusError) -> hgc_status in
         // depth: inside another call of this heap; isBusy: inside a finalizer or a
         // collection reached without one (a trusted inline release's slow path).
         guard foreign.depth == 1 && !foreign.heap.isBusy else {
             return LastError.fail(HGC_ERR_REENTRANT, "hgc_heap_destroy: called from inside another call on the same heap (a finalizer or callback)")
         }
-        HeapTable.remove(handle)
+        removed = HeapTable.remove(handle)
         foreign.heap.collectionBridge = nil
         foreign.bridge = nil
         for (object, pinned) in foreign.handles.drain() {
@@ -141,11 +152,11 @@ public func hgc_heap_destroy(_ handle: hgc_heap) -> hgc_status {
 
 @_cdecl("hgc_heap_transfer")
 public func hgc_heap_transfer(_ handle: hgc_heap) -> hgc_status {
-    guard let foreign = HeapTable.lookup(handle) else {
+    guard let foreign = HeapTable.transfer(handle) else {
         return LastError.fail(HGC_ERR_HEAP_DESTROYED, "hgc_heap_transfer: heap handle is destroyed or was never issued")
     }
-    foreign.owner = pthread_self()
-    foreign.heap.transferOwnership()
+    defer { foreign.release() }
+    foreign.takeUnretainedValue().heap.transferOwnership()
     return HGC_OK
 }
 

@@ -227,6 +227,7 @@ public final class Heap {
 
     /// The registered type of a live object (a freed object is undefined behaviour).
     /// Not owner-checked; descriptors live for the whole process.
+    @inlinable
     public func type(of object: ObjectRef) -> TypeDescriptor {
         TypeRegistry.shared.descriptor(atIndex: object.typeIndex)
     }

@@ -152,6 +152,8 @@ static void test_misuse(uint64_t type) {
     CHECK(hgc_release(other, a) == HGC_ERR_FORGED_HANDLE);
     CHECK(hgc_heap_destroy(other) == HGC_OK);
     CHECK(hgc_collect(other, HGC_COLLECT_MINOR) == HGC_ERR_HEAP_DESTROYED);
+    for (int bit = 0; bit < 64; bit++)              /* every corrupted heap handle is refused */
+        CHECK(hgc_collect(heap ^ (1ull << bit), HGC_COLLECT_MINOR) == HGC_ERR_HEAP_DESTROYED);
     /* another thread */
     pthread_t t;
     void *result = NULL;
