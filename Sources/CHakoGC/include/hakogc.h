@@ -480,6 +480,16 @@ static inline hgc_value hgc_trusted_load(hgc_value object, uint32_t offset) {
     return v;
 }
 
+/* The common end of the stores: puts `bits` in the slot and releases what it held. */
+static inline hgc_status hgc__replace_slot(uint64_t *header, uint32_t offset, uint64_t bits) {
+    uint64_t *slot = (uint64_t *)((char *)header + HGC_HEADER_SIZE + offset);
+    uint64_t old = *slot;
+    *slot = bits;
+    if (old == 0) return HGC_OK;
+    hgc_value previous = {0, old, 0};
+    return hgc_trusted_release(previous);
+}
+
 /* Stores value (a boxed value of the same heap, or hgc_null()) into the slot at byte
    `offset` of object's payload: the new target gains a count, the old one loses
    one. Unchecked: offset must be one of the type's reference offsets, and value of
@@ -497,12 +507,7 @@ static inline hgc_status hgc_trusted_store(hgc_value object, uint32_t offset, hg
             return hgc_trusted_store_slow(object, offset, value);
         *target = w + 1;
     }
-    uint64_t *slot = (uint64_t *)((char *)h + HGC_HEADER_SIZE + offset);
-    uint64_t old = *slot;
-    *slot = value.box_handle;
-    if (old == 0) return HGC_OK;
-    hgc_value previous = {0, old, 0};
-    return hgc_trusted_release(previous);
+    return hgc__replace_slot(h, offset, value.box_handle);
 }
 
 /* Like hgc_trusted_store, but takes over the caller's count on value instead of
@@ -517,12 +522,7 @@ static inline hgc_status hgc_trusted_store_moving(hgc_value object, uint32_t off
         if (status == HGC_OK && value.box_handle != 0) hgc_trusted_release(value); /* the moved count */
         return status;
     }
-    uint64_t *slot = (uint64_t *)((char *)h + HGC_HEADER_SIZE + offset);
-    uint64_t old = *slot;
-    *slot = value.box_handle;
-    if (old == 0) return HGC_OK;
-    hgc_value previous = {0, old, 0};
-    return hgc_trusted_release(previous);
+    return hgc__replace_slot(h, offset, value.box_handle);
 }
 
 #ifdef __cplusplus
