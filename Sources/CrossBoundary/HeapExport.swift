@@ -14,7 +14,7 @@ let callsAllowedWhileMarking: Set<String> = [
     "hgc_bridge_reach", "hgc_payload", "hgc_payload_const", "hgc_same", "hgc_to_string", "hgc_heap_statistics", "hgc_collect",
 ]
 
-func withHeap(_ handle: hgc_heap, _ call: String, _ body: (ForeignHeap) throws(StatusError) -> hgc_status) -> hgc_status {
+func withHeap(_ handle: hgc_heap, _ call: StaticString, _ body: (ForeignHeap) throws(StatusError) -> hgc_status) -> hgc_status {
     // No lock, no retain: HeapTable.lookup reads the slot's words, and a heap is
     // handed out only to its owner thread, which alone can destroy it (HeapTable's
     // comment has the argument).
@@ -28,8 +28,9 @@ func withHeap(_ handle: hgc_heap, _ call: String, _ body: (ForeignHeap) throws(S
         // only after its own withHeap has returned.
         return unmanaged._withUnsafeGuaranteedRef { (foreign) -> hgc_status in
             // Counts must not move while a collection reads them: inside a vtable trace
-            // (any collection) or a bridge callback (a joint collection's marking).
-            guard !(foreign.heap.isBridgeMarking || foreign.heap.isRunningTrace) || callsAllowedWhileMarking.contains(call) else {
+            // or a bridge callback (a joint collection's marking), both of which run
+            // inside the heap's user-trace window (one inlined load).
+            guard !foreign.heap.isRunningTrace || callsAllowedWhileMarking.contains("\(call)") else {
                 return LastError.fail(HGC_ERR_REENTRANT, "\(call): not allowed while a collection reads the heap (vtable traces and bridge marking callbacks may only read and call hgc_bridge_reach)")
             }
             foreign.depth += 1
@@ -47,7 +48,7 @@ func withHeap(_ handle: hgc_heap, _ call: String, _ body: (ForeignHeap) throws(S
 /// handle's entry records: a pin, and whether the value is read-only (the entry's
 /// or the value's own READONLY). Flags that disagree with the entry or the object
 /// are refused (ValueFlags).
-func resolve(_ v: hgc_value, in foreign: ForeignHeap, _ call: String)
+func resolve(_ v: hgc_value, in foreign: ForeignHeap, _ call: StaticString)
     -> Result<(object: ObjectRef, pinned: Bool, readonly: Bool), StatusError>
 {
     let tag = UInt32(ValueLayout.tag(v))
@@ -70,11 +71,11 @@ func resolve(_ v: hgc_value, in foreign: ForeignHeap, _ call: String)
     case .stale:
         return .failure(StatusError(status: LastError.fail(HGC_ERR_STALE_HANDLE, "\(call): box handle 0x\(String(v.box_handle, radix: 16)) was released already")))
     case .object(let object, let pinned, let readonly):
-        let typeID = foreign.heap.type(of: object).typeID
-        guard typeID == v.type_id else {
+        guard foreign.heap.typeID(of: object) == v.type_id else {
             return .failure(StatusError(status: LastError.fail(HGC_ERR_WRONG_TYPE, "\(call): type id 0x\(String(v.type_id, radix: 16)) does not match the object's type \(foreign.heap.type(of: object).name)")))
         }
-        if let why = ValueFlags.asyncMismatch(v) ?? ValueFlags.handleMismatch(v, pinned: pinned, readonly: readonly) {
+        if !ValueFlags.consistent(v, pinned: pinned, readonly: readonly),
+           let why = ValueFlags.asyncMismatch(v) ?? ValueFlags.handleMismatch(v, pinned: pinned, readonly: readonly) {
             return .failure(StatusError(status: LastError.fail(HGC_ERR_MALFORMED_VALUE, "\(call): \(why)")))
         }
         return .success((object, pinned, readonly || flags & HGC_FLAG_READONLY != 0))
@@ -236,7 +237,7 @@ public func hgc_payload_const(
 /// The checks both payload calls make; `deliver` stores the address in the
 /// caller's out-pointer (`hasOut`: it is not null).
 private func payloadAccess(
-    _ handle: hgc_heap, _ value: hgc_value, _ call: String, writable: Bool, hasOut: Bool,
+    _ handle: hgc_heap, _ value: hgc_value, _ call: StaticString, writable: Bool, hasOut: Bool,
     _ outSize: UnsafeMutablePointer<UInt64>?, _ deliver: (UnsafeMutableRawPointer) -> Void
 ) -> hgc_status {
     withHeap(handle, call) { (foreign) throws(StatusError) -> hgc_status in
@@ -255,7 +256,7 @@ private func payloadAccess(
 }
 
 /// The reference slot `slot` of `object`'s type, or the status to return.
-func slotOffset(_ object: ObjectRef, _ slot: UInt32, in foreign: ForeignHeap, _ call: String) -> Result<Int, StatusError> {
+func slotOffset(_ object: ObjectRef, _ slot: UInt32, in foreign: ForeignHeap, _ call: StaticString) -> Result<Int, StatusError> {
     let type = foreign.heap.type(of: object)
     guard Int(slot) < type.referenceOffsets.count else {
         return .failure(StatusError(status: LastError.fail(HGC_ERR_BAD_SLOT, "\(call): \(type.name) has \(type.referenceOffsets.count) reference slots, not slot \(slot)")))
@@ -314,7 +315,7 @@ public func hgc_same(_ handle: hgc_heap, _ a: hgc_value, _ b: hgc_value, _ out: 
 /// A new pinned value for `value`'s object: its own handle (one count) plus one pin.
 /// `bridged`: the pin belongs to a foreign object (not a root in a joint collection).
 func pinValue(_ handle: hgc_heap, _ value: hgc_value, _ out: UnsafeMutablePointer<hgc_value>?,
-              bridged: Bool, _ call: String) -> hgc_status {
+              bridged: Bool, _ call: StaticString) -> hgc_status {
     withHeap(handle, call) { (foreign) throws(StatusError) -> hgc_status in
         guard let out else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "\(call): out_pinned is required") }
         let r = try resolve(value, in: foreign, call).get()

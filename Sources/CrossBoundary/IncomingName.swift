@@ -8,7 +8,7 @@ import GcCore
 /// over the bytes as given (docs/abi.md, "Type ids"). Thread rule: any thread.
 enum IncomingName {
     /// The name, or `HGC_ERR_INVALID_NAME` (message recorded) if it is not UTF-8.
-    static func decode(_ name: UnsafePointer<CChar>, _ call: String) -> Result<String, StatusError> {
+    static func decode(_ name: UnsafePointer<CChar>, _ call: StaticString) -> Result<String, StatusError> {
         if let text = String(validatingCString: name) { return .success(text) }
         return .failure(StatusError(status: LastError.fail(
             HGC_ERR_INVALID_NAME, "\(call): the name \"\(escaped(name))\" is not valid UTF-8")))

@@ -56,15 +56,14 @@ public func hgc_type_id_table() -> UnsafePointer<UInt64> {
 /// object's header. That the address is a live object of this heap is trusted.
 /// PINNED and READONLY are the value's own word (the heap's pin count still decides
 /// `hgc_unpin`).
-func resolveTrusted(_ v: hgc_value, in foreign: ForeignHeap, _ call: String)
+func resolveTrusted(_ v: hgc_value, in foreign: ForeignHeap, _ call: StaticString)
     -> Result<(object: ObjectRef, pinned: Bool, readonly: Bool), StatusError>
 {
     guard let object = ObjectRef(bits: UInt(v.box_handle)) else {
         return .failure(StatusError(status: LastError.fail(HGC_ERR_NOT_APPLICABLE, "\(call): the value has no box handle")))
     }
-    let type = foreign.heap.type(of: object)
-    guard type.typeID == v.type_id else {
-        return .failure(StatusError(status: LastError.fail(HGC_ERR_WRONG_TYPE, "\(call): type id 0x\(String(v.type_id, radix: 16)) does not match the object's type \(type.name)")))
+    guard foreign.heap.typeID(of: object) == v.type_id else {
+        return .failure(StatusError(status: LastError.fail(HGC_ERR_WRONG_TYPE, "\(call): type id 0x\(String(v.type_id, radix: 16)) does not match the object's type \(foreign.heap.type(of: object).name)")))
     }
     if let why = ValueFlags.asyncMismatch(v) {
         return .failure(StatusError(status: LastError.fail(HGC_ERR_MALFORMED_VALUE, "\(call): \(why)")))
@@ -74,7 +73,7 @@ func resolveTrusted(_ v: hgc_value, in foreign: ForeignHeap, _ call: String)
 
 /// The object of a value given to a slow path, or the status to return: the checks
 /// the inline functions make, repeated (they sent it here when one failed).
-private func trustedObject(_ v: hgc_value, _ call: String) -> Result<ObjectRef, StatusError> {
+private func trustedObject(_ v: hgc_value, _ call: StaticString) -> Result<ObjectRef, StatusError> {
     guard v.metadata & HGC_FLAG_WEAK == 0, let object = ObjectRef(bits: UInt(v.box_handle)) else {
         return .failure(StatusError(status: LastError.fail(HGC_ERR_NOT_APPLICABLE, "\(call): the value has no box handle, or is weak")))
     }
@@ -83,9 +82,12 @@ private func trustedObject(_ v: hgc_value, _ call: String) -> Result<ObjectRef, 
 
 /// Refuses count changes while the collector reads the heap (a vtable trace or a
 /// bridge callback), as `withHeap` does for the checked calls.
-private func refusedWhileTracing(_ object: ObjectRef, _ call: String) -> hgc_status? {
-    let heap = Heap.owning(object)
-    guard heap.isRunningTrace || heap.isBridgeMarking else { return nil }
+private func refusedWhileTracing(_ object: ObjectRef, _ call: StaticString) -> hgc_status? {
+    refusedWhileTracing(Heap.owning(object), call)
+}
+
+private func refusedWhileTracing(_ heap: Heap, _ call: StaticString) -> hgc_status? {
+    guard heap.isRunningTrace else { return nil }  // bridge callbacks included
     return LastError.fail(HGC_ERR_REENTRANT, "\(call): not allowed while a collection reads the heap (vtable traces and bridge marking callbacks)")
 }
 
@@ -139,14 +141,17 @@ public func hgc_trusted_store_slow(_ object: hgc_value, _ offset: UInt32, _ valu
 }
 
 /// What `hgc_trusted_allocator` hands out: one type of one trusted heap, resolved
-/// once, so `hgc_trusted_alloc` does no lookup. Owned by its `ForeignHeap` (which
-/// keeps it alive until the heap is destroyed); C holds an unretained pointer.
+/// once. C holds `state`, an `hgc_allocator` the inline `hgc_trusted_alloc` reads
+/// (`Heap.inlineAllocation`), whose `library` field leads back here for the slow
+/// path. Owned by its `ForeignHeap`, which keeps it (and so `state`) alive until the
+/// heap is destroyed.
 final class TrustedAllocator {
     let heap: Heap
     let type: Unmanaged<TypeDescriptor>
     let payloadSize: Int
     let typeID: UInt64
     let metadata: UInt64
+    let state: UnsafeMutablePointer<hgc_allocator>
 
     init(heap: Heap, type: TypeDescriptor) {
         self.heap = heap
@@ -154,12 +159,29 @@ final class TrustedAllocator {
         payloadSize = type.payloadSize
         typeID = type.typeID
         metadata = ValueFlags.metadata(typeID: type.typeID, pinned: false, readonly: false)
+        let inline = heap.inlineAllocation(for: type)
+        state = .allocate(capacity: 1)
+        state.initialize(to: hgc_allocator(
+            current_page: UnsafeMutableRawPointer(inline.currentPage).assumingMemoryBound(to: UInt64.self),
+            budget: UnsafeMutableRawPointer(inline.budget).assumingMemoryBound(to: Int64.self),
+            allocated_objects: UnsafeMutableRawPointer(inline.allocatedObjects).assumingMemoryBound(to: Int64.self),
+            allocated_bytes: UnsafeMutableRawPointer(inline.allocatedBytes).assumingMemoryBound(to: Int64.self),
+            epoch: inline.epoch,
+            header_word: inline.headerWord,
+            slot_bytes: Int64(inline.slotBytes),
+            payload_size: UInt64(payloadSize),
+            type_id: typeID,
+            metadata: metadata,
+            library: nil))
+        state.pointee.library = Unmanaged.passUnretained(self).toOpaque()
     }
+
+    deinit { state.deallocate() }
 }
 
 @_cdecl("hgc_trusted_allocator")
 public func hgc_trusted_allocator(
-    _ handle: hgc_heap, _ typeID: UInt64, _ out: UnsafeMutablePointer<OpaquePointer?>?
+    _ handle: hgc_heap, _ typeID: UInt64, _ out: UnsafeMutablePointer<UnsafeMutablePointer<hgc_allocator>?>?
 ) -> hgc_status {
     withHeap(handle, "hgc_trusted_allocator") { (foreign) throws(StatusError) -> hgc_status in
         guard let out else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_trusted_allocator: out_allocator is required") }
@@ -175,27 +197,31 @@ public func hgc_trusted_allocator(
         }
         let allocator = TrustedAllocator(heap: foreign.heap, type: type)
         foreign.allocators.append(allocator)
-        out.pointee = OpaquePointer(Unmanaged.passUnretained(allocator).toOpaque())
+        out.pointee = allocator.state
         return HGC_OK
     }
 }
 
-@_cdecl("hgc_trusted_alloc")
-public func hgc_trusted_alloc(_ allocator: OpaquePointer?, _ out: UnsafeMutablePointer<hgc_value>?) -> hgc_status {
-    guard let allocator, let out else { return TrustedAllocator.missingArgument() }
+@_cdecl("hgc_trusted_alloc_slow")
+public func hgc_trusted_alloc_slow(_ allocator: UnsafeMutablePointer<hgc_allocator>?, _ out: UnsafeMutablePointer<hgc_value>?) -> hgc_status {
+    guard let allocator, let out, let library = allocator.pointee.library else { return TrustedAllocator.missingArgument() }
     // SAFETY: trusted mode: `allocator` came from hgc_trusted_allocator on a heap not
     // destroyed since, whose ForeignHeap keeps it alive.
-    return Unmanaged<TrustedAllocator>.fromOpaque(UnsafeRawPointer(allocator))._withUnsafeGuaranteedRef {
+    return Unmanaged<TrustedAllocator>.fromOpaque(library)._withUnsafeGuaranteedRef {
         $0.allocate(into: out)
     }
 }
 
 extension TrustedAllocator {
-    /// The allocation itself, kept free of failure paths (they are out of line):
-    /// callgrind counted 79 instructions per call around the heap's own allocation
-    /// with a memset call and the messages inline.
+    /// The out-of-line allocation, kept free of failure paths (they are out of
+    /// line): callgrind counted 79 instructions per call around the heap's own
+    /// allocation with a memset call and the messages inline. Since allocation became
+    /// inline in hakogc.h, this runs only for refills, collections and shortages.
     @inline(__always)
     func allocate(into out: UnsafeMutablePointer<hgc_value>) -> hgc_status {
+        // The inline path sends allocations here while a trace runs (its budget is
+        // negative then); the heap would stop the process, the ABI says REENTRANT.
+        if let refused = refusedWhileTracing(heap, "hgc_trusted_alloc") { return refused }
         guard let object = heap.allocateUninitialized(type) else { return TrustedAllocator.outOfMemory() }
         // Reference slots must read empty before anything can trace the object. A
         // slot's payload area is a multiple of 16 bytes at least `payloadSize` long,

@@ -20,6 +20,16 @@ enum ValueFlags {
     /// Values of this type, and no others, are async (tag 5 with HGC_FLAG_ASYNC).
     static func isAsync(_ typeID: UInt64) -> Bool { typeID == HGC_TYPE_FUTURE }
 
+    /// Whether `v`'s tag, ASYNC and PINNED agree with its type and its handle's
+    /// entry, and READONLY is set where the entry says so: one compare on the hot
+    /// path; `asyncMismatch` and `handleMismatch` say why when it is false.
+    @inline(__always)
+    static func consistent(_ v: hgc_value, pinned: Bool, readonly: Bool) -> Bool {
+        let checked = (UInt64(0xF) << ValueLayout.tagShift) | HGC_FLAG_ASYNC | HGC_FLAG_PINNED
+        return v.metadata & checked == metadata(typeID: v.type_id, pinned: pinned, readonly: false)
+            && (!readonly || v.metadata & HGC_FLAG_READONLY != 0)
+    }
+
     /// Why the ASYNC tag or flag of `v` disagrees with its type id, or nil.
     static func asyncMismatch(_ v: hgc_value) -> String? {
         let tagged = UInt32(ValueLayout.tag(v)) == HGC_TAG_ASYNC
@@ -43,6 +53,7 @@ enum ValueFlags {
     }
 
     /// The metadata of a new strong value of a type: its tag and flags.
+    @inline(__always)
     static func metadata(typeID: UInt64, pinned: Bool, readonly: Bool) -> UInt64 {
         let async = isAsync(typeID)
         let tag: UInt64 = async ? UInt64(HGC_TAG_ASYNC) << ValueLayout.tagShift : 0
@@ -50,7 +61,7 @@ enum ValueFlags {
     }
 
     /// The refusal of a write through (or a store of) a read-only value.
-    static func readonly(_ call: String, _ what: String) -> StatusError {
+    static func readonly(_ call: StaticString, _ what: String) -> StatusError {
         StatusError(status: LastError.fail(HGC_ERR_READONLY, "\(call): \(what) (HGC_FLAG_READONLY)"))
     }
 }

@@ -31,7 +31,8 @@ static void fmark(int i) {
 /* Calls that change counts, tried from inside the marking: each must be refused. */
 static hgc_value probe;
 static int probe_armed;
-static hgc_status probe_statuses[6];
+static hgc_status probe_statuses[8];
+static hgc_allocator *probe_allocator;  /* trusted heaps: the inline calls are refused too */
 static void try_mutations(void) {
     hgc_value out;
     hgc_bridge b = {sizeof b, 0, NULL, NULL, NULL, NULL};
@@ -41,6 +42,10 @@ static void try_mutations(void) {
     probe_statuses[3] = hgc_bridge_register(heap, &b);
     probe_statuses[4] = hgc_heap_destroy(heap);
     probe_statuses[5] = hgc_retain(heap, probe, &out);
+    if (probe_allocator) {
+        probe_statuses[6] = hgc_trusted_alloc(probe_allocator, &out);  /* its budget sends it out of line */
+        probe_statuses[7] = hgc_trusted_release(probe);                /* the last count */
+    }
 }
 
 static void mark_roots(hgc_heap h, void *ctx) {
@@ -155,8 +160,10 @@ static void scenarios(uint32_t mode) {
     /* counts cannot move while the joint collection marks */
     probe = new_holder(8, -1);
     probe_armed = 1;
+    probe_allocator = NULL;
+    if (trusted) CHECK(hgc_trusted_allocator(heap, holder_type, &probe_allocator) == HGC_OK);
     CHECK(hgc_collect(heap, HGC_COLLECT_FULL) == HGC_OK);
-    for (int i = 0; i < 6; i++) CHECK(probe_statuses[i] == HGC_ERR_REENTRANT);
+    for (int i = 0; i < (trusted ? 8 : 6); i++) CHECK(probe_statuses[i] == HGC_ERR_REENTRANT);
     CHECK(finalized[8] == 0);  /* the probe's release was refused: it is still held */
     CHECK(hgc_release(heap, probe) == HGC_OK && finalized[8] == 1);
 

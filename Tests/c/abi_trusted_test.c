@@ -44,6 +44,95 @@ static hgc_heap_stats stats(void) {
     return s;
 }
 
+static uint64_t register_plain(const char *name, uint64_t payload_size) {
+    hgc_vtable v;
+    memset(&v, 0, sizeof v);
+    v.size = sizeof v;
+    v.payload_size = payload_size;
+    uint64_t id = 0;
+    CHECK(hgc_register_type(name, &v, &id) == HGC_OK);
+    return id;
+}
+
+/* The inline allocation against the heap's own accounting: objects crossing many
+   pages, free-list reuse (LIFO, so the slot just freed comes back, and must come
+   back zeroed), the memset branch, a large type (always out of line), collections
+   triggered by the allocation budget. (Allocation from a bridge's marking callback is
+   refused in abi_bridge_test.) */
+static void inline_allocation(void) {
+    hgc_heap_stats before = stats();
+    uint64_t small = register_plain("demo.c/Pair16", 16), wide = register_plain("demo.c/Wide40", 40),
+             large = register_plain("demo.c/Large9000", 9000);
+    hgc_allocator *pairs = NULL, *wides = NULL, *larges = NULL;
+    CHECK(hgc_trusted_allocator(heap, small, &pairs) == HGC_OK);
+    CHECK(hgc_trusted_allocator(heap, wide, &wides) == HGC_OK);
+    CHECK(hgc_trusted_allocator(heap, large, &larges) == HGC_OK);
+    enum { M = 20000 };  /* 32-byte slots: about ten 64 KiB pages */
+    static hgc_value many[M];
+    int zeroed = 1, distinct = 1;
+    for (int i = 0; i < M; i++) {
+        CHECK(hgc_trusted_alloc(pairs, &many[i]) == HGC_OK);
+        uint64_t *p = hgc_trusted_payload(many[i]);
+        zeroed &= p[0] == 0 && p[1] == 0;
+        p[0] = p[1] = UINT64_MAX;
+        if (i > 0) distinct &= many[i].box_handle != many[i - 1].box_handle;
+    }
+    CHECK(zeroed && distinct && many[0].type_id == small && hgc_is_boxed(many[0]));
+    hgc_heap_stats s = stats();
+    CHECK(s.allocated_objects - before.allocated_objects == M && s.live_objects - before.live_objects == M);
+    /* the current page's slots come back at once (LIFO); older pages' freed slots
+       once their page is current again: every one zeroed */
+    int reused = 1, rezeroed = 1;
+    for (int i = M - 1; i >= 0; i -= 2) {
+        uint64_t slot = many[i].box_handle;
+        CHECK(hgc_trusted_release(many[i]) == HGC_OK);
+        CHECK(hgc_trusted_alloc(pairs, &many[i]) == HGC_OK);
+        const uint64_t *p = hgc_trusted_payload(many[i]);
+        if (i > M - 100) reused &= many[i].box_handle == slot;
+        rezeroed &= p[0] == 0 && p[1] == 0;
+    }
+    CHECK(reused && rezeroed);
+    for (int i = 0; i < M; i++) CHECK(hgc_trusted_release(many[i]) == HGC_OK);
+    hgc_value w, w2, big;
+    CHECK(hgc_trusted_alloc(wides, &w) == HGC_OK);
+    memset(hgc_trusted_payload(w), 0xAB, 40);
+    uint64_t w_slot = w.box_handle;
+    CHECK(hgc_trusted_release(w) == HGC_OK && hgc_trusted_alloc(wides, &w2) == HGC_OK);
+    const unsigned char *wp = hgc_trusted_payload(w2);
+    int wide_zero = 1;
+    for (int i = 0; i < 40; i++) wide_zero &= wp[i] == 0;
+    CHECK(w2.box_handle == w_slot && wide_zero);
+    CHECK(hgc_trusted_alloc(larges, &big) == HGC_OK && ((const unsigned char *)hgc_trusted_payload(big))[8999] == 0);
+    uint64_t size = 0;
+    void *payload = NULL;
+    CHECK(hgc_payload(heap, big, &payload, &size) == HGC_OK && size == 9000);
+    CHECK(hgc_trusted_release(w2) == HGC_OK && hgc_trusted_release(big) == HGC_OK);
+    s = stats();
+    CHECK(s.live_objects == before.live_objects && s.allocated_objects - before.allocated_objects == M + M / 2 + 3);
+
+    /* garbage cycles built only from inline allocations: the budget triggers the
+       collections, with no hgc_collect */
+    hgc_allocator *cells_alloc = NULL;
+    CHECK(hgc_trusted_allocator(heap, cell_type, &cells_alloc) == HGC_OK);
+    for (int i = 0; i < 200000; i++) {
+        hgc_value x, y;
+        CHECK(hgc_trusted_alloc(cells_alloc, &x) == HGC_OK && hgc_trusted_alloc(cells_alloc, &y) == HGC_OK);
+        ((cell *)hgc_trusted_payload(x))->id = -1;
+        ((cell *)hgc_trusted_payload(y))->id = -1;
+        hgc_trusted_store(x, 0, y);
+        hgc_trusted_store_moving(y, 0, x);
+        hgc_trusted_release(y);
+    }
+    s = stats();
+    CHECK(s.minor_collections > before.minor_collections);
+    CHECK(s.live_objects - before.live_objects < 400000 / 4);  /* most cycles already collected */
+    CHECK(hgc_collect(heap, HGC_COLLECT_FULL) == HGC_OK && stats().live_objects == before.live_objects);
+
+    hgc_value t;
+    CHECK(hgc_trusted_alloc(NULL, &t) == HGC_ERR_NULL_ARGUMENT);
+    CHECK(hgc_trusted_alloc(pairs, NULL) == HGC_ERR_NULL_ARGUMENT);
+}
+
 static hgc_status create(uint32_t mode, uint32_t layout, uint32_t size, hgc_heap *out) {
     hgc_heap_options o = {size, mode, layout, 0};
     return hgc_heap_create_with(&o, out);
@@ -160,6 +249,7 @@ int main(int argc, char **argv) {
     CHECK(hgc_heap_create(&other) == HGC_OK);
     CHECK(hgc_trusted_allocator(other, cell_type, &none) == HGC_ERR_NOT_APPLICABLE);  /* a checked heap */
     CHECK(hgc_heap_destroy(other) == HGC_OK);
+    inline_allocation();
 
     /* what stays cheap is checked */
     hgc_value c = new_cell(4);

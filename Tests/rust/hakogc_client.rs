@@ -4,7 +4,7 @@
 //! Cycles that run Rust → HakoGC → Rust are collected by HakoGC's joint collection
 //! (the bridge), in both heap modes. On a trusted heap it retains and releases with
 //! its own copy of hakogc.h's inline fast paths, written from the documented header
-//! layout (HGC_HEADER_LAYOUT 1): what a runtime in another language does.
+//! layout (HGC_HEADER_LAYOUT 2): what a runtime in another language does.
 //!
 //! Prints `rust_client: N passed, N failed`; exits non-zero on a failure.
 
@@ -29,12 +29,12 @@ const ERR_ABI_MISMATCH: Status = 26;
 
 const MODE_CHECKED: u32 = 0;
 const MODE_TRUSTED: u32 = 1;
-const HEADER_LAYOUT: u32 = 1;
+const HEADER_LAYOUT: u32 = 2;
 const COLLECT_FULL: u32 = 1;
 const FLAG_WEAK: u64 = 1 << 0;
 const FLAG_PINNED: u64 = 1 << 1;
 
-// The header, HGC_HEADER_LAYOUT 1 (docs/abi.md, "The object header").
+// The header, HGC_HEADER_LAYOUT 2 (docs/abi.md, "The object header").
 const COUNT_MASK: u64 = 0xFFFF_FFFF;
 const TYPE_MASK: u64 = 0xFFFF << 32;
 const CANDIDATE: u64 = (3 << 48) | (1 << 50);

@@ -20,6 +20,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h> /* memset, in hgc_trusted_alloc */
 
 #ifdef __cplusplus
 extern "C" {
@@ -359,10 +360,11 @@ hgc_status hgc_payload_const(hgc_heap heap, hgc_value value, const void **out_pa
 #define HGC_MODE_CHECKED 0u
 #define HGC_MODE_TRUSTED 1u
 
-/* The object header layout the inline functions read and write: part of the ABI.
+/* The object header and page header layout the inline functions read and write:
+   part of the ABI (2 since the allocation became inline).
    hgc_heap_create_with refuses a trusted heap whose caller was compiled against
    another layout (HGC_ERR_ABI_MISMATCH). */
-#define HGC_HEADER_LAYOUT 1u
+#define HGC_HEADER_LAYOUT 2u
 
 typedef struct hgc_heap_options {
     uint32_t size;          /* sizeof(hgc_heap_options) as the caller compiled it */
@@ -378,7 +380,7 @@ hgc_status hgc_heap_create_with(const hgc_heap_options *options, hgc_heap *out_h
 /* The mode the heap was created in. */
 hgc_status hgc_heap_mode(hgc_heap heap, uint32_t *out_mode);
 
-/* The header in front of every payload (HGC_HEADER_LAYOUT 1): two 64-bit words;
+/* The header in front of every payload (HGC_HEADER_LAYOUT 2): two 64-bit words;
    word 0 holds the count and the bits below (the whole table is in the library's
    Sources/GcCore/ObjectHeader.swift, and a test checks these against it). */
 enum {
@@ -404,12 +406,39 @@ const uint64_t *hgc_type_id_table(void);
 
 /* Allocation on a trusted heap without a lookup per call: an allocator for one
    type, made once (valid until the heap is destroyed; owned by the heap), then
-   hgc_trusted_alloc per object — a free-list pop in the heap, a zeroed payload,
-   count 1 owned by the caller. May run a collection. Unchecked: that the heap
-   still exists and belongs to the calling thread. */
-typedef struct hgc_allocator hgc_allocator;
+   hgc_trusted_alloc (inline, below) per object — a free-list pop or a bump in the
+   heap's current page, a zeroed payload, count 1 owned by the caller. May run a
+   collection (on its slow path). Unchecked: that the heap still exists and belongs
+   to the calling thread. The fields are the library's: the inline allocation reads
+   and writes what they point at (HGC_HEADER_LAYOUT 2); a caller never changes them. */
+typedef struct hgc_allocator {
+    uint64_t *current_page;      /* the heap's current page of this size class, or a 0 */
+    int64_t *budget;             /* bytes left before the collector must be asked */
+    int64_t *allocated_objects;  /* the heap's statistics */
+    int64_t *allocated_bytes;
+    const uint32_t *epoch;       /* goes into header word 1, bits 32-63 */
+    uint64_t header_word;        /* header word 0 of a new object (count 1) */
+    int64_t slot_bytes;          /* bytes per slot, header included */
+    uint64_t payload_size;
+    uint64_t type_id;
+    uint64_t metadata;           /* of the values returned */
+    void *library;               /* the library's own state */
+} hgc_allocator;
 hgc_status hgc_trusted_allocator(hgc_heap heap, uint64_t type_id, hgc_allocator **out_allocator);
-hgc_status hgc_trusted_alloc(hgc_allocator *allocator, hgc_value *out);
+/* The out-of-line allocation (refill, collection, out of memory, null arguments). */
+hgc_status hgc_trusted_alloc_slow(hgc_allocator *allocator, hgc_value *out);
+
+/* The page header fields the inline allocation uses (HGC_HEADER_LAYOUT 2): a page is
+   64 KiB aligned, so an object's page is its address & ~0xFFFF (the whole table is
+   in Sources/GcCore/Page.swift). */
+enum {
+    HGC__PAGE_FREE_LIST = 8,   /* uint64: first free slot (its word 1 links the next), or 0 */
+    HGC__PAGE_BUMP = 16,       /* uint32: offset of the next never-used slot */
+    HGC__PAGE_END = 20,        /* uint32: offset past the last slot */
+    HGC__PAGE_SLOT_SIZE = 24,  /* uint32: bytes per slot */
+    HGC__PAGE_LIVE = 32        /* uint32: allocated slots */
+};
+#define HGC__PAGE_FIELD(page, type, offset) (*(type *)((char *)(page) + (offset)))
 
 /* Trusted mode only. Checked here, at no measurable cost: a value without a box
    handle (an immediate, null) and a weak value are HGC_ERR_NOT_APPLICABLE; releasing
@@ -523,6 +552,43 @@ static inline hgc_status hgc_trusted_store_moving(hgc_value object, uint32_t off
         return status;
     }
     return hgc__replace_slot(h, offset, value.box_handle);
+}
+
+/* A new object of the allocator's type: count 1 owned by the caller, payload
+   zeroed. HeapCore.allocate's fast path (Sources/GcCore/HeapCore.swift): take the
+   budget, pop the current page's free list or bump, write the header; everything
+   else is hgc_trusted_alloc_slow. */
+static inline hgc_status hgc_trusted_alloc(hgc_allocator *a, hgc_value *out) {
+    if (a == NULL || out == NULL) return hgc_trusted_alloc_slow(a, out);
+    char *page = (char *)(uintptr_t)*a->current_page;
+    int64_t budget = *a->budget - a->slot_bytes;
+    if (page == NULL || budget < 0) return hgc_trusted_alloc_slow(a, out);
+    uint64_t *o = (uint64_t *)(uintptr_t)HGC__PAGE_FIELD(page, uint64_t, HGC__PAGE_FREE_LIST);
+    if (o != NULL) {
+        HGC__PAGE_FIELD(page, uint64_t, HGC__PAGE_FREE_LIST) = o[1];
+    } else {
+        uint32_t bump = HGC__PAGE_FIELD(page, uint32_t, HGC__PAGE_BUMP);
+        uint32_t next = bump + HGC__PAGE_FIELD(page, uint32_t, HGC__PAGE_SLOT_SIZE);
+        if (next > HGC__PAGE_FIELD(page, uint32_t, HGC__PAGE_END)) return hgc_trusted_alloc_slow(a, out);
+        HGC__PAGE_FIELD(page, uint32_t, HGC__PAGE_BUMP) = next;
+        o = (uint64_t *)(page + bump);
+    }
+    HGC__PAGE_FIELD(page, uint32_t, HGC__PAGE_LIVE) += 1;
+    *a->budget = budget;
+    *a->allocated_objects += 1;
+    *a->allocated_bytes += a->slot_bytes;
+    o[0] = a->header_word;
+    o[1] = (uint64_t)*a->epoch << 32;
+    if (a->payload_size <= 16) {
+        o[2] = 0; /* a slot's payload area is at least 16 bytes */
+        o[3] = 0;
+    } else {
+        memset(o + 2, 0, a->payload_size);
+    }
+    out->type_id = a->type_id;
+    out->box_handle = (uint64_t)(uintptr_t)o;
+    out->metadata = a->metadata;
+    return HGC_OK;
 }
 
 #ifdef __cplusplus
