@@ -35,7 +35,7 @@ let package = Package(
             name: "CUnwind", pkgConfig: "libunwind",
             providers: [.apt(["libunwind-dev"])]),
         .target(
-            name: "GcCore", dependencies: systemMalloc || mmapPages ? [] : ["CJemalloc"],
+            name: "GcCore", dependencies: (systemMalloc || mmapPages ? [] : ["CJemalloc"]) + ["CUnwind"],
             swiftSettings: pageDefines),
         .target(name: "GcTypes", dependencies: ["GcCore"]),
         .target(name: "CHakoGC"),

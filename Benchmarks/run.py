@@ -173,6 +173,26 @@ def cases(args):
     ]
     out.append(Case("alloc-throughput", f"N={n} W={w}", impls, check_checksum(alloc_checksum(n, w)),
                     ["total_s", "mops", "rss_mb"], "HakoGC GcTypes"))
+    # The profiler's cost (issue 14): the same program with profiling off and on,
+    # switched on by the environment as a user would (docs/profiling.md).
+    prof_log = os.path.join(HERE, ".build", "bench-profile.hgclog")
+    def profiled(argv, rate=None):
+        env = ["/usr/bin/env", f"HAKOGC_PROFILE={prof_log}"] + ([f"HAKOGC_PROFILE_RATE={rate}"] if rate else [])
+        return env + argv
+    n = 16 if q else 18
+    bt = swift("binary-trees-hako") + [str(n)]
+    out.append(Case("profiling", f"binary-trees depth {n}", [
+        ("profiling off", bt), ("profiling on", profiled(bt))],
+        check_reference(binary_trees_reference(n)), ["wall_s", "rss_mb"], "profiling on"))
+    # Every allocation sampled writes about 60 bytes per object: a smaller tree.
+    bt14 = swift("binary-trees-hako") + ["14"]
+    out.append(Case("profiling", "binary-trees depth 14, every allocation", [
+        ("profiling off", bt14), ("profiling on", profiled(bt14)), ("every allocation", profiled(bt14, 1))],
+        check_reference(binary_trees_reference(14)), ["wall_s", "rss_mb"], "profiling on"))
+    demo = [os.path.join(HERE, "..", ".build", "release", "hako-demo")] + (["--rounds", "1000"] if q else [])
+    demo_check = lambda o: None if "documents still reachable" in o else "no summary line"
+    out.append(Case("profiling", "hako-demo", [
+        ("profiling off", demo), ("profiling on", profiled(demo))], demo_check, ["wall_s", "rss_mb"], "profiling on"))
     conv = swift("conversions-hako") + (["--quick"] if q else [])
     out.append(Case("conversions", "arrays and strings", [("HakoGC GcTypes", conv)],
                     lambda o: None if len(result_fields(o)) == 18 else "expected 18 RESULT lines", [], "HakoGC GcTypes"))
@@ -350,6 +370,14 @@ def targets(results):
         h, a = med(key, "HakoGC GcTypes", "mops"), med(key, "Swift ARC", "mops")
         out.append((f"{key}: throughput ≥ 2× Swift ARC", None if not (h and a) else h / a >= 2,
                     f"{h / a:.2f}×" if h and a else "—"))
+    for key in [k for k in results if k.startswith("profiling")]:
+        on, off = med(key, "profiling on", "wall_s"), med(key, "profiling off", "wall_s")
+        if "every allocation" not in key:
+            out.append((f"{key}: profiling on at the default rate ≤ 1.03× off", None if not (on and off) else on / off <= 1.03,
+                        f"{on / off:.3f}×" if on and off else "—"))
+        every = med(key, "every allocation", "wall_s")
+        if every and off:
+            out.append((f"{key}: every allocation sampled (reported, no target)", None, f"{every / off:.2f}× off"))
     for key in [k for k in results if k.startswith("conversions")]:
         rows = {}
         for s in results[key]["samples"].get("HakoGC GcTypes", []):

@@ -12,6 +12,8 @@ scripts/install-deps.sh nim libgc-dev python3 gcc
 # GcCore code in dependent modules after a layout change (seen here).
 rm -rf Benchmarks/.build/release Benchmarks/.build/*-linux-gnu/release
 (cd Benchmarks && swift build -c release)
+# The demo workload, for the profiler's overhead case.
+swift build -c release --product hako-demo
 # The C ABI peer (bt-c-abi) links the library as a C program would.
 scripts/install-lib.sh "$(pwd)/Benchmarks/.build/hakogc-prefix" >/dev/null
 PKG_CONFIG_PATH="$(pwd)/Benchmarks/.build/hakogc-prefix/lib/pkgconfig" Benchmarks/peers/build.sh Benchmarks/.build/peers

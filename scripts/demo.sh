@@ -6,5 +6,12 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 swift build -c release
 out="${HAKO_DEMO_LOG:-.build/hako-demo.hgclog}"
-.build/release/hako-demo --log "$out" "$@"
+trace=.build/hako-demo.trace
+# Profiling is switched on by the environment, not by flags (docs/profiling.md):
+# the event log with allocation samples, and a line per collection on stderr.
+HAKOGC_PROFILE="$out" HAKOGC_TRACE=1 .build/release/hako-demo "$@" 2>"$trace"
+echo "HAKOGC_TRACE: $(grep -c '^hakogc: heap' "$trace") lines in $trace; the first three:"
+grep '^hakogc: heap' "$trace" | head -3
+grep -v '^hakogc: heap' "$trace" >&2 || true
+echo
 .build/release/gcstat report "$out"

@@ -46,6 +46,15 @@ public enum GcPhase: Int, Sendable, CaseIterable, Codable {
     case finalize
     /// Both: drop payloads and free slots of the garbage.
     case sweep
+    /// Both: destroy what the garbage's payloads released (objects whose count
+    /// reached zero when the garbage let go of them), and trim the work stacks.
+    case drain
+    /// Full with a `CollectionBridge`: the bridge's `collectionFinished` callback.
+    case bridgeSweep
+    /// Both: the time inside the pause that no phase above timed — set-up before the
+    /// first phase, the gaps between phases, epoch bookkeeping. With it the phases
+    /// of an event add up to its pause.
+    case other
 
     /// The phase's name in reports (`mark-gray`, `sweep`, …).
     public var name: String {
@@ -57,6 +66,9 @@ public enum GcPhase: Int, Sendable, CaseIterable, Codable {
         case .markLive: "mark-live"
         case .finalize: "finalize"
         case .sweep: "sweep"
+        case .drain: "drain"
+        case .bridgeSweep: "bridge-sweep"
+        case .other: "other"
         }
     }
 }
@@ -97,6 +109,20 @@ public struct CollectionEvent: Sendable, Equatable, Codable {
     public var liveBytesBefore: Int
     /// Live slot bytes after it.
     public var liveBytesAfter: Int
+
+    /// An event from its fields (a reader rebuilding one from a log). Any thread.
+    public init(
+        sequence: Int, kind: CollectionKind, reason: CollectionReason, startNanos: UInt64, pauseNanos: UInt64,
+        phaseNanos: [UInt64], roots: Int, visited: Int, freedObjects: Int, freedBytes: Int, finalized: Int,
+        resurrected: Int, liveObjectsBefore: Int, liveObjectsAfter: Int, liveBytesBefore: Int, liveBytesAfter: Int
+    ) {
+        self.sequence = sequence; self.kind = kind; self.reason = reason
+        self.startNanos = startNanos; self.pauseNanos = pauseNanos; self.phaseNanos = phaseNanos
+        self.roots = roots; self.visited = visited; self.freedObjects = freedObjects; self.freedBytes = freedBytes
+        self.finalized = finalized; self.resurrected = resurrected
+        self.liveObjectsBefore = liveObjectsBefore; self.liveObjectsAfter = liveObjectsAfter
+        self.liveBytesBefore = liveBytesBefore; self.liveBytesAfter = liveBytesAfter
+    }
 
     /// Nanoseconds spent in `phase`. Stops the process (index out of range) if
     /// `phaseNanos` has fewer entries than `GcPhase` has cases, e.g. an event decoded

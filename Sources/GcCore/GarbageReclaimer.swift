@@ -38,6 +38,17 @@ struct CollectionStats {
         phaseNanos[phase.rawValue] &+= now &- start
         start = now
     }
+
+    /// Charges to `.other` the part of `collectionStart ..< now` that no phase has
+    /// timed yet (the collectors time their phases with laps of their own, and what
+    /// lies between them — set-up, epoch bookkeeping — belongs to none), and moves
+    /// `lapStart` to `now`: from here on, laps continue without gaps.
+    mutating func lapRemainder(from collectionStart: UInt64, _ lapStart: inout UInt64, _ now: UInt64) {
+        let timed = phaseNanos.reduce(0, &+)
+        let elapsed = now &- collectionStart
+        if elapsed > timed { phaseNanos[GcPhase.other.rawValue] &+= elapsed &- timed }
+        lapStart = now
+    }
 }
 
 extension HeapCore {

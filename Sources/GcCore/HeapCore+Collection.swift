@@ -52,6 +52,10 @@ extension HeapCore {
         if !configuration.automaticCollection || collecting || finalizerDepth > 0 || draining {
             hot.pointee.allocationBudget = max(hot.pointee.allocationBudget, 64 << 10)
         }
+        if let profiler, profiler.rate > 0 {
+            // The allocation that reaches the next sample point takes the slow path.
+            hot.pointee.allocationBudget = min(hot.pointee.allocationBudget, max(0, profiler.nextSampleAt &- allocatedBytes))
+        }
     }
 
     /// Runs a collection now, or defers it (returns nil) when the heap is mid-update.
@@ -61,10 +65,12 @@ extension HeapCore {
             if deferredCollection != .full { deferredCollection = kind }
             return nil
         }
+        profiler?.beforePause()  // any flush happens before the pause starts
         collecting = true
         let before = (objects: liveObjects, bytes: liveBytes)
         let start = now
         var stats = CollectionStats()
+        var lapStart = start
         var kind = kind
         if kind == .fullSlice && !usesIncrementalFull { kind = .full }
         switch kind {
@@ -76,9 +82,11 @@ extension HeapCore {
             fullCollection(&stats)
             fullCollections += 1
             if let bridge {
+                stats.lapRemainder(from: start, &lapStart, now)
                 finalizerDepth += 1  // user code: collections it asks for are deferred
                 bridge.collectionFinished(facade)
                 finalizerDepth -= 1
+                stats.lap(.bridgeSweep, &lapStart, now)
             }
             advanceEpochIfDue(force: true)
         case .fullSlice:
@@ -88,13 +96,18 @@ extension HeapCore {
         // A slice is not a collection of the young generation: the minor trigger
         // keeps counting.
         if kind != .fullSlice { hot.pointee.allocatedBytesAtCollection = allocatedBytes }
+        // Everything so far that no phase timed (between phases, epoch bookkeeping) is
+        // `other`, so that the phases of an event add up to its pause.
+        stats.lapRemainder(from: start, &lapStart, now)
         workStack.trim()
         scanStack.trim()
         // Free what the garbage released before anyone else can run a collection:
         // queued objects must not be seen (and freed) by a nested one.
         if !pendingDestroy.isEmpty { drainPendingDestroys() }
         collecting = false
-        let pause = now &- start
+        let end = now
+        stats.lap(.drain, &lapStart, end)
+        let pause = end &- start
         totalPauseNanos &+= pause
         maxPauseNanos = max(maxPauseNanos, pause)
         sequence += 1
@@ -107,6 +120,7 @@ extension HeapCore {
             liveObjectsBefore: before.objects, liveObjectsAfter: liveObjects,
             liveBytesBefore: before.bytes, liveBytesAfter: liveBytes)
         resetAllocationBudget()
+        profiler?.collected(event, end: end)
         if let observer {
             // The observer is user code: collections it asks for are deferred.
             finalizerDepth += 1

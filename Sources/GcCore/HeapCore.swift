@@ -111,6 +111,8 @@ final class HeapCore {
     unowned(unsafe) var primary: Heap?
     /// Set when the `Heap` went away with objects still live.
     var detachedSelf: Unmanaged<HeapCore>?
+    /// Profiling of this heap (Profiling/HeapProfiler.swift), nil when off.
+    var profiler: HeapProfiler?
 
     init(configuration: HeapConfiguration) {
         configuration.validate()
@@ -125,6 +127,7 @@ final class HeapCore {
                               slotLimit: configuration.weakSlotLimit)
         allocator.owner = Unmanaged.passUnretained(self).toOpaque()
         resetAllocationBudget()
+        adoptEnvironmentProfiling()
     }
 
     deinit {
@@ -220,6 +223,12 @@ final class HeapCore {
         allocatedObjects &+= 1
         allocatedBytes &+= bytes
         hot.pointee.allocationBudget &-= bytes
+        // A sample point ends the budget too (resetAllocationBudget), so the
+        // allocation that crosses it comes here.
+        if let profiler, allocatedBytes >= profiler.nextSampleAt {
+            profiler.sample(object, bytes: bytes, type: type)
+            resetAllocationBudget()
+        }
         return object
     }
 
@@ -538,6 +547,7 @@ final class HeapCore {
         if liveObjects > 0 && !collecting && finalizerDepth == 0 {
             collect(.full, reason: .teardown)
         }
+        detachProfiler()
         if liveObjects > 0 {
             detachedSelf = Unmanaged.passRetained(self)
             hot.pointee.detached = true

@@ -10,6 +10,14 @@ public struct HeapStatistics: Sendable, Equatable, Codable {
         public var typeID: UInt64
         public var liveObjects: Int
         public var liveBytes: Int
+
+        /// A type's figures (a reader rebuilding statistics from a log).
+        public init(name: String, typeID: UInt64, liveObjects: Int, liveBytes: Int) {
+            self.name = name
+            self.typeID = typeID
+            self.liveObjects = liveObjects
+            self.liveBytes = liveBytes
+        }
     }
 
     /// Allocated and not yet freed (includes uncollected cyclic garbage).

@@ -150,6 +150,7 @@ extension HeapCore {
             stats.lap(.markLive, &start, now)
             guard cycle.cursor < 0 else { return false }
             reclaimGathered(cycle, &stats)
+            start = now  // the reclaimer timed its own phases
         }
         if cycle.phase == .sweeping {
             sweepGarbage(cycle, &work)

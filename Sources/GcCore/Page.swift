@@ -18,7 +18,8 @@ import CJemalloc  // its module map links jemalloc, which becomes the process ma
 // | 20     | 4    | end          | offset past the last slot                            |
 // | 24     | 4    | slotSize     | bytes per slot, header included                      |
 // | 28     | 2    | sizeClass    | index into SizeClasses                               |
-// | 30     | 1    | kind         | 0 small, 1 large                                     |
+// | 30     | 1    | kind         | bit 0: large (else small); bit 1: holds a sampled     |
+// |        |      |              | object (`holdsSample`, the profiler's)                |
 // | 31     | 1    | room         | 0 unlisted, 1 on its class's list of pages with room, |
 // |        |      |              | 2 the class's current page (see `Page.Room`)          |
 // | 32     | 4    | liveCount    | allocated slots                                      |
@@ -79,9 +80,21 @@ struct Page: Equatable {
         get { Int(base.load(fromByteOffset: 28, as: UInt16.self)) }
         nonmutating set { base.storeBytes(of: UInt16(newValue), toByteOffset: 28, as: UInt16.self) }
     }
+    /// Bit 0 of `kind`. Setting it clears the other bits (a page being set up).
     @inlinable var isLarge: Bool {
-        get { base.load(fromByteOffset: 30, as: UInt8.self) != 0 }
+        get { base.load(fromByteOffset: 30, as: UInt8.self) & 1 != 0 }
         nonmutating set { base.storeBytes(of: newValue ? 1 : 0, toByteOffset: 30, as: UInt8.self) }
+    }
+    /// Bit 1 of `kind`: the page holds (or held) an object the profiler sampled.
+    /// Every free in it then takes `SizeClassAllocator.freeSlow`, which tells the
+    /// profiler (`kindAndRoom` no longer has a zero low byte): the inline free path
+    /// pays nothing for profiling. Cleared when the page is set up again.
+    @inlinable var holdsSample: Bool {
+        get { base.load(fromByteOffset: 30, as: UInt8.self) & 2 != 0 }
+        nonmutating set {
+            let kind = base.load(fromByteOffset: 30, as: UInt8.self)
+            base.storeBytes(of: newValue ? kind | 2 : kind & ~2, toByteOffset: 30, as: UInt8.self)
+        }
     }
     /// Where a small page stands for allocation. A slot freed in a `listed` or
     /// `current` page needs no list update, which is what `SizeClassAllocator.free`'s

@@ -25,6 +25,9 @@ final class SizeClassAllocator {
     let emptyCacheLimit: Int
     /// The HeapCore, written into each page header (set once, right after init).
     var owner: UnsafeMutableRawPointer?
+    /// The heap's profiler while it samples: told of every free in a page that
+    /// holds a sampled object (`Page.holdsSample`).
+    unowned(unsafe) var sampleTracker: HeapProfiler?
 
     private(set) var pagesAllocated = 0
     private(set) var pagesReleased = 0
@@ -156,6 +159,7 @@ final class SizeClassAllocator {
     @usableFromInline @inline(never)
     func freeSlow(_ object: ObjectRef) -> Int {
         let page = Page.of(object)
+        if page.holdsSample, let tracker = sampleTracker { tracker.slotFreed(object) }
         if page.isLarge {
             let bytes = page.blockBytes - Page.headerSize
             object.bits0 = 0

@@ -1,124 +1,46 @@
-import Foundation
 import GcCore
 
-/// The profiler's event log: JSON Lines, one record per line, versioned by its first
-/// line. Records (see docs/event-log.md):
+/// The profiler's event log, as Swift API: a `GcCore.ProfileFile` (format version
+/// 2, binary; docs/event-log.md) that heaps are attached to. `HAKOGC_PROFILE=FILE`
+/// does the same for every heap of a process without a code change
+/// (docs/profiling.md).
 ///
-/// - `{"record":"header","format":"hakogc-events","version":1,"startNanos":…,"pid":…,"label":…}`
-/// - `{"record":"collection", …CollectionEvent fields…}` after every collection
-/// - `{"record":"snapshot","atNanos":…,"statistics":{…HeapStatistics…}}` on request
-///
-/// Readers must skip records they do not know (new record kinds are added without a
-/// version bump; changing an existing field bumps `version`).
-///
-/// Ownership: the log owns its file handle; `close()` (or deinit) flushes it.
-/// Thread rule: attach it to one heap and use it on that heap's owner thread.
-/// Misuse: the heap's observer holds the log unowned, so releasing the log while it is
-/// still attached stops the process at the next collection.
+/// Ownership: the log owns its file; `close()` (or deinit) writes what is buffered
+/// and closes it. Attached heaps keep the file open until they end or are detached.
+/// Thread rule: `attach` and `snapshot` on the owner thread of the heap they name;
+/// the rest on any thread. Misuse: see `ProfileFile` (closing while a heap on
+/// another thread still writes loses that heap's last records).
 public final class EventLog {
-    /// The header's `format` value.
+    /// What version-1 headers call the format (`"format":"hakogc-events"`).
     public static let format = "hakogc-events"
-    /// The format version this build writes (and the newest it reads).
-    public static let version = 1
+    /// The format version this build writes (and the newest it reads; 1 is still read).
+    public static let version = 2
 
-    private let handle: FileHandle
-    private let encoder = JSONEncoder()
-    private var buffer = Data()
+    /// The file the records go to.
+    public let file: ProfileFile
 
-    /// Creates (truncates) `path` and writes the header (buffered). The caller owns
-    /// the log. Any thread.
-    /// - Throws: a Foundation error if the file cannot be created or opened.
-    public init(path: String, label: String = "") throws {
-        guard FileManager.default.createFile(atPath: path, contents: nil) else {
-            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
-        }
-        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        encoder.outputFormatting = [.sortedKeys]
-        let header = Header(
-            record: "header", format: EventLog.format, version: EventLog.version,
-            startNanos: MonotonicClock.nanos, pid: Int(ProcessInfo.processInfo.processIdentifier), label: label)
-        try append(header)
+    /// Creates (truncates) `path` and writes the process record. The caller owns the
+    /// log. Any thread.
+    /// - Parameters:
+    ///   - sampleRate: mean bytes between allocation samples (0: none; 1: every
+    ///     allocation).
+    /// - Throws: `ProfileFileError` if the file cannot be created.
+    public init(path: String, label: String = "", sampleRate: Int = ProfileFile.defaultSampleRate) throws {
+        file = try ProfileFile(path: path, label: label, sampleRate: sampleRate)
     }
 
-    deinit { try? close() }
+    /// Records `heap`'s collections and allocation samples from now on (its
+    /// `collectionObserver` stays the caller's). Owner thread of `heap` (checked).
+    public func attach(to heap: Heap) { file.attach(heap) }
 
-    /// Records every collection of `heap` (replaces its collection observer). The heap
-    /// does not keep the log alive: keep it until you detach it (set the observer to
-    /// nil). Write errors during collections are ignored. Owner thread of `heap`.
-    public func attach(to heap: Heap) {
-        // Strong: the heap's observer keeps the log alive while it is attached.
-        heap.collectionObserver = { event in
-            try? self.append(CollectionRecord(record: "collection", event: event))
-        }
-    }
+    /// Stops recording `heap` (writes its heap-end record). Owner thread (checked).
+    public func detach(_ heap: Heap) { file.detach(heap) }
 
-    /// Records the heap's statistics now. Owner thread of `heap` (checked: another
-    /// thread stops the process).
-    /// - Throws: an encoding or file-write error.
-    public func snapshot(_ heap: Heap, detailed: Bool = true) throws {
-        try append(SnapshotRecord(record: "snapshot", atNanos: MonotonicClock.nanos, statistics: heap.statistics(detailed: detailed)))
-    }
+    /// Records the heap's statistics now. Owner thread of `heap` (checked).
+    public func snapshot(_ heap: Heap, detailed: Bool = true) { file.snapshot(heap, detailed: detailed) }
 
-    /// Flushes and closes the file. Records appended afterwards are not written.
-    /// - Throws: a file-write or close error.
-    public func close() throws {
-        try flush()
-        try handle.close()
-    }
-
-    /// Writes the buffered records (buffering flushes by itself past 64 KiB).
-    /// - Throws: a file-write error.
-    public func flush() throws {
-        guard !buffer.isEmpty else { return }
-        try handle.write(contentsOf: buffer)
-        buffer.removeAll(keepingCapacity: true)
-    }
-
-    private func append<R: Encodable>(_ record: R) throws {
-        buffer.append(try encoder.encode(record))
-        buffer.append(0x0A)
-        if buffer.count > 1 << 16 { try flush() }
-    }
-}
-
-struct Header: Codable {
-    var record: String
-    var format: String
-    var version: Int
-    var startNanos: UInt64
-    var pid: Int
-    var label: String
-}
-
-struct CollectionRecord: Codable {
-    var record: String
-    var event: CollectionEvent
-
-    init(record: String, event: CollectionEvent) { self.record = record; self.event = event }
-
-    // Flat on the line: the record tag beside the event's own fields.
-    init(from decoder: Decoder) throws {
-        record = try decoder.container(keyedBy: Tag.self).decode(String.self, forKey: .record)
-        event = try CollectionEvent(from: decoder)
-    }
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: Tag.self)
-        try c.encode(record, forKey: .record)
-        try event.encode(to: encoder)
-    }
-    enum Tag: String, CodingKey { case record }
-}
-
-struct SnapshotRecord: Codable {
-    var record: String
-    var atNanos: UInt64
-    var statistics: HeapStatistics
-}
-
-enum MonotonicClock {
-    static var nanos: UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
+    /// Writes what is buffered (every attached heap's records) and closes the file;
+    /// call it once the attached heaps are idle. Records appended afterwards are
+    /// dropped. Idempotent.
+    public func close() { file.close() }
 }

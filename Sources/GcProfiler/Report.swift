@@ -58,6 +58,12 @@ public enum Report {
         var reasons: [CollectionReason: Int] = [:]
         for e in log.collections { reasons[e.reason, default: 0] += 1 }
         out.append("reasons: " + reasons.sorted { $0.value > $1.value }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", "))
+        if !log.samples.isEmpty { out.append(contentsOf: sites(log)) }
+        if log.version >= 2 {
+            out.append("")
+            out.append("heaps: \(log.heaps.count) (\(log.heaps.filter { $0.endNanos != nil }.count) ended); "
+                       + (log.isComplete ? "log complete (process-end record)" : "no process-end record: the process may not have finished"))
+        }
         if let last = log.snapshots.last {
             out.append("")
             out.append("heap at the last snapshot:")
@@ -65,6 +71,29 @@ public enum Report {
         }
         if log.skippedRecords > 0 { out.append("(\(log.skippedRecords) records of unknown kinds skipped)") }
         return out.joined(separator: "\n")
+    }
+
+    /// The top allocation sites by estimated bytes allocated, with what is still in
+    /// use (samples not freed when the log ended). A site is the first frame below
+    /// HakoGC's own.
+    static func sites(_ log: EventLogContents, top: Int = 10) -> [String] {
+        struct Site { var bytes = 0.0, objects = 0.0, inUse = 0.0 }
+        var sites: [String: Site] = [:]
+        for s in log.samples {
+            let name = log.frames(ofStack: s.stack).first.flatMap { log.symbols[$0]?.name }.flatMap { $0.isEmpty ? nil : $0 } ?? "?"
+            let w = s.weight
+            sites[name, default: Site()].bytes += w * Double(s.bytes)
+            sites[name, default: Site()].objects += w
+            if s.freedAtNanos == nil { sites[name, default: Site()].inUse += w * Double(s.bytes) }
+        }
+        var out = ["", "allocation sites (\(log.samples.count) samples, one per \(log.sampleRate) bytes on average; estimated):"]
+        out.append("  alloc MB   objects   in use MB  site")
+        for (name, s) in sites.sorted(by: { $0.value.bytes > $1.value.bytes }).prefix(top) {
+            let cells = [mb(s.bytes), "\(Int(s.objects.rounded()))", mb(s.inUse)]
+            let short = name.count > 90 ? String(name.prefix(87)) + "..." : name
+            out.append(cells.map { String(repeating: " ", count: Swift.max(0, 10 - $0.count)) + $0 }.joined(separator: " ") + "  " + short)
+        }
+        return out
     }
 
     static func row(_ cells: [String]) -> String {
@@ -84,4 +113,9 @@ extension String {
         let tenths = Int((value * 10).rounded())
         self = "\(tenths / 10).\(abs(tenths % 10))"
     }
+}
+
+extension Report {
+    /// Bytes as megabytes (10⁶), one decimal.
+    static func mb(_ bytes: Double) -> String { String(format1: bytes / 1_000_000) }
 }

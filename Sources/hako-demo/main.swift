@@ -29,6 +29,7 @@ func option(_ name: String, default value: Int) -> Int {
 
 if CommandLine.arguments.contains("--help") {
     print("usage: hako-demo [--rounds N] [--depth D] [--log FILE]")
+    print("profiling without --log: HAKOGC_PROFILE=FILE, HAKOGC_PROFILE_RATE=BYTES, HAKOGC_TRACE=1 (docs/profiling.md)")
     exit(0)
 }
 let rounds = option("--rounds", default: 3000)
@@ -98,8 +99,11 @@ for round in 0..<rounds {
 let elapsed = Date().timeIntervalSince(start)
 heap.collect(.full)
 let alive = weakCache.filter { $0.upgrade() != nil }.count
-try log?.snapshot(heap)
-try log?.close()
+log?.snapshot(heap)
+log?.close()
+// With HAKOGC_PROFILE=FILE (scripts/demo.sh) the heap already writes there; a
+// snapshot adds its per-type figures.
+ProfileSettings.environmentFile?.snapshot(heap)
 
 let stats = heap.statistics(detailed: true)
 print("hako-demo: \(rounds) documents of depth \(depth) in \(String(format: "%.2f", elapsed)) s, \(totalWords) words, \(conversions) conversions")

@@ -16,10 +16,10 @@ import Testing
         log.attach(to: heap)
         heap.collect(.minor)
         heap.collect(.full)
-        try log.snapshot(heap)
-        try log.close()
+        log.snapshot(heap)
+        log.close()
         let contents = try EventLogContents(path: path)
-        #expect(contents.version == 1 && contents.label == "test")
+        #expect(contents.version == 2 && contents.label == "test")
         #expect(contents.collections.map(\.kind) == [.minor, .full])
         #expect(contents.collections.map(\.reason) == [.explicit, .explicit])
         #expect(contents.snapshots.count == 1)
@@ -37,8 +37,8 @@ import Testing
         let log = try EventLog(path: path, label: "slices")
         log.attach(to: heap)
         while heap.collect(.fullSlice) != nil && heap.statistics().fullCollectionInProgress {}
-        try log.snapshot(heap)
-        try log.close()
+        log.snapshot(heap)
+        log.close()
         let contents = try EventLogContents(path: path)
         #expect(!contents.collections.isEmpty && contents.collections.allSatisfy { $0.kind == .fullSlice })
         #expect(contents.snapshots[0].statistics.fullSlices == contents.collections.count)
@@ -55,6 +55,7 @@ import Testing
         #expect(old.liveObjects == 1 && old.weakSlots == 4 && old.fullSlices == 0 && old.sweptNotFreed == 0)
     }
 
+    /// Version 1 (JSON Lines) logs are still read.
     @Test func unknownRecordsAreSkippedAndBadFilesRefused() throws {
         let path = tempPath()
         defer { try? FileManager.default.removeItem(atPath: path) }

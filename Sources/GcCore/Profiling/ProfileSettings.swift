@@ -1,0 +1,132 @@
+import Glibc
+
+/// Profiling switched on without a code change: the environment, read once, when
+/// the process creates its first heap (docs/profiling.md lists each variable).
+///
+/// - `HAKOGC_TRACE=1`: a line per collection on standard error (`TraceLine`).
+/// - `HAKOGC_PROFILE=FILE`: every heap of the process writes its event log into
+///   FILE (one file; records tagged by heap), flushed when each heap ends and at
+///   exit.
+/// - `HAKOGC_PROFILE_RATE=BYTES`: mean bytes between allocation samples
+///   (default 524288; 1 samples every allocation; 0 none).
+///
+/// The same settings exist as API: `ProfileFile` and `Heap.traceCollections`.
+/// A value that cannot be used (a FILE that cannot be created, a RATE that is not a
+/// number) is reported once on standard error and ignored; the program runs on.
+public struct ProfileSettings: Sendable {
+    public var trace = false
+    public var profilePath: String? = nil
+    public var sampleRate = ProfileFile.defaultSampleRate
+
+    /// Parses the variables from `lookup` (the process environment by default);
+    /// the problems are returned, not printed. Pure: any thread.
+    public static func parse(_ lookup: (String) -> String?) -> (settings: ProfileSettings, problems: [String]) {
+        var s = ProfileSettings()
+        var problems: [String] = []
+        if let t = lookup("HAKOGC_TRACE") {
+            switch t {
+            case "1": s.trace = true
+            case "0", "": break
+            default: problems.append("HAKOGC_TRACE=\(t): expected 1 or 0")
+            }
+        }
+        if let p = lookup("HAKOGC_PROFILE"), !p.isEmpty { s.profilePath = p }
+        if let r = lookup("HAKOGC_PROFILE_RATE") {
+            if let n = Int(r), n >= 0 { s.sampleRate = n } else {
+                problems.append("HAKOGC_PROFILE_RATE=\(r): expected a number of bytes ≥ 0; using \(s.sampleRate)")
+            }
+        }
+        return (s, problems)
+    }
+
+    /// The settings in force, from the environment, and the process-wide file they
+    /// opened. Evaluated once (thread-safe), when the first heap is created.
+    static let environment: (settings: ProfileSettings, file: ProfileFile?) = {
+        let (settings, problems) = parse { name in getenv(name).map { String(cString: $0) } }
+        var file: ProfileFile?
+        var all = problems
+        if let path = settings.profilePath {
+            do {
+                file = try ProfileFile(path: path, label: ProfileFile.executablePath(), sampleRate: settings.sampleRate)
+                atexit { ProfileSettings.atExit() }
+            } catch {
+                all.append("HAKOGC_PROFILE=\(path): \(error)")
+            }
+        }
+        for p in all { warn("hakogc: \(p)\n") }
+        return (settings, file)
+    }()
+
+    /// The file `HAKOGC_PROFILE` opened, if any (nil before the first heap is
+    /// created: the environment is read then). A program adds snapshots to it
+    /// without knowing whether profiling is on. Any thread.
+    public static var environmentFile: ProfileFile? { environmentRead ? environment.file : nil }
+    nonisolated(unsafe) static var environmentRead = false
+
+    /// Heaps still alive at exit get their heap-end record, then the file closes.
+    static func atExit() {
+        guard let file = environment.file else { return }
+        file.finishAll()
+        file.close()
+    }
+
+    static func warn(_ text: String) {
+        var bytes = Array(text.utf8)
+        bytes.withUnsafeMutableBytes { _ = Glibc.write(2, $0.baseAddress, $0.count) }
+    }
+}
+
+extension ProfileFile {
+    /// Every attached heap's heap-end record (the exit handler: the heaps are the
+    /// process's, still alive; threads other than the exiting one must be idle).
+    func finishAll() {
+        let heaps = state.withLock { Array($0.heaps.values) }
+        for heap in heaps { heap._withUnsafeGuaranteedRef { $0.finish() } }
+    }
+}
+
+extension HeapCore {
+    /// A new heap joins what the environment switched on.
+    func adoptEnvironmentProfiling() {
+        let env = ProfileSettings.environment
+        ProfileSettings.environmentRead = true
+        guard env.settings.trace || env.file != nil else { return }
+        attachProfiler(file: env.file, trace: env.settings.trace)
+    }
+
+    /// Starts (or restarts, into another file) this heap's profiling.
+    func attachProfiler(file: ProfileFile?, trace: Bool) {
+        if profiler != nil { detachProfiler() }
+        guard file != nil || trace else { return }
+        let p = HeapProfiler(core: self, file: file, trace: trace)
+        profiler = p
+        allocator.sampleTracker = p
+        resetAllocationBudget()
+    }
+
+    /// Ends this heap's profiling: its heap-end record and buffered records written.
+    func detachProfiler() {
+        guard let p = profiler else { return }
+        p.finish()
+        profiler = nil
+        allocator.sampleTracker = nil
+        resetAllocationBudget()
+    }
+}
+
+extension Heap {
+    /// Whether this heap prints a line per collection on standard error
+    /// (`HAKOGC_TRACE=1` turns it on for every heap). Owner thread (checked).
+    public var traceCollections: Bool {
+        get { core.profiler?.trace ?? false }
+        set {
+            core.ownership.check("traceCollections")
+            if let p = core.profiler {
+                p.trace = newValue
+                if !newValue && p.file == nil { core.detachProfiler() }
+            } else if newValue {
+                core.attachProfiler(file: nil, trace: true)
+            }
+        }
+    }
+}

@@ -1,0 +1,153 @@
+import CUnwind
+import Glibc
+
+/// The native stacks of allocation samples, each distinct stack stored once, and
+/// the symbols of their frames, each resolved once. Owned by a `ProfileFile` and
+/// used under its lock (samples from heaps on several threads share it).
+///
+/// Capture is libunwind's `unw_backtrace` (the fast local unwinder, bounded at
+/// `maxDepth` frames), at the sample, on the heap's owner thread. Naming waits for
+/// the next flush (`takeDefinitions`), outside any pause.
+struct StackTable {
+    /// Frames kept per stack; deeper stacks lose their outermost frames.
+    static let maxDepth = 64
+
+    private var ids: [[UInt]: UInt64] = [:]
+    private var pending: [(id: UInt64, frames: [UInt])] = []
+    private var named: Set<UInt> = []
+    private var nextID: UInt64 = 1
+
+    /// The id of the calling thread's stack (this function's caller outward).
+    mutating func captureAndIntern() -> UInt64 {
+        withUnsafeTemporaryAllocation(of: UnsafeMutableRawPointer?.self, capacity: StackTable.maxDepth) { buffer in
+            let n = Int(hako_unw_backtrace(buffer.baseAddress, Int32(StackTable.maxDepth)))
+            var frames: [UInt] = []
+            frames.reserveCapacity(n)
+            for i in 0..<max(0, n) { frames.append(UInt(bitPattern: buffer[i])) }
+            return intern(frames)
+        }
+    }
+
+    mutating func intern(_ frames: [UInt]) -> UInt64 {
+        if let id = ids[frames] { return id }
+        let id = nextID
+        nextID += 1
+        ids[frames] = id
+        pending.append((id, frames))
+        return id
+    }
+
+    /// Records defining the stacks interned since the last call, preceded by a
+    /// symbol record for each of their frames not named before.
+    mutating func takeDefinitions() -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        for (id, frames) in pending {
+            for (depth, pc) in frames.enumerated() where !named.contains(pc) {
+                named.insert(pc)
+                out.append(Symbolizer.symbolRecord(pc, isReturnAddress: depth > 0))
+            }
+            var stack = RecordBuilder(.stack)
+            stack.word(id)
+            stack.word(UInt64(frames.count))
+            for pc in frames { stack.word(UInt64(pc)) }
+            out.append(stack.finish())
+        }
+        pending.removeAll()
+        return out
+    }
+}
+
+/// Names of code addresses, for the profile's symbol records.
+enum Symbolizer {
+    /// Mangled-name prefixes (and C names) of HakoGC's own code: the frames a
+    /// reader trims from the top of an allocation stack (symbol flag bit 0).
+    static let runtimePrefixes = ["$s6GcCore", "$s7GcTypes", "$s13CrossBoundary", "$s10GcProfiler", "hgc_", "hako_"]
+    /// Code that belongs to no program in particular — the Swift standard library
+    /// and runtime, the C library, libunwind (symbol flag bit 1): trimmed too while
+    /// it lies among HakoGC's frames at the top of a stack (the profiler's own
+    /// capture runs through `withUnsafeTemporaryAllocation`, say), kept below.
+    static let neutralPrefixes = ["$ss", "$sS", "swift_", "_swift", "unw_", "_U", "__libc", "_dl"]
+
+    /// A symbol record for `pc`. A return address (every frame but the innermost)
+    /// is looked up one byte earlier, inside the call instruction: a call that ends
+    /// its function would otherwise be named after the next one.
+    static func symbolRecord(_ pc: UInt, isReturnAddress: Bool) -> [UInt8] {
+        let lookup = isReturnAddress && pc > 0 ? pc - 1 : pc
+        let (mangled, offset) = procName(lookup)
+        var record = RecordBuilder(.symbol)
+        record.word(UInt64(pc))
+        let runtime = mangled.map { name in runtimePrefixes.contains { name.hasPrefix($0) } } ?? false
+        let neutral = mangled.map { name in neutralPrefixes.contains { name.hasPrefix($0) } } ?? false
+        record.word((runtime ? 1 : 0) | (neutral ? 2 : 0))
+        record.word(UInt64(offset))
+        record.string(mangled.map(demangle) ?? "")
+        record.string(objectFile(lookup) ?? "")
+        return record.finish()
+    }
+
+    /// The mangled (or C) name of the function containing `pc`, from the ELF symbol
+    /// tables (libunwind), and the offset of `pc` in it; nil when no symbol covers it
+    /// (a stripped binary, generated code).
+    static func procName(_ pc: UInt) -> (String?, UInt) {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 1024) { buffer in
+            var offset: UInt = 0
+            guard hako_unw_proc_name(pc, buffer.baseAddress, 1024, &offset) == 0 else { return (nil, 0) }
+            buffer[1023] = 0
+            return (String(cString: buffer.baseAddress!), offset)
+        }
+    }
+
+    /// The path of the object file mapped at `pc` (dladdr names it even for a
+    /// function it has no symbol for).
+    static func objectFile(_ pc: UInt) -> String? {
+        hako_object_file(pc).map { String(cString: $0) }
+    }
+
+    /// The demangled form of a Swift name; other names unchanged.
+    static func demangle(_ name: String) -> String {
+        guard name.hasPrefix("$s") || name.hasPrefix("_$s") else { return name }
+        return name.withCString { mangled in
+            guard let out = swift_demangle_c(mangled, strlen(mangled), nil, nil, 0) else { return name }
+            defer { free(out) }
+            return String(cString: out)
+        }
+    }
+
+    /// Mapping records for the executable mappings of the process
+    /// (/proc/self/maps), so a reader with the binaries can find file and line.
+    static func mappingRecords() -> [[UInt8]] {
+        guard let file = fopen("/proc/self/maps", "r") else { return [] }
+        defer { fclose(file) }
+        var out: [[UInt8]] = []
+        var line = [CChar](repeating: 0, count: 4096)
+        while fgets(&line, Int32(line.count), file) != nil {
+            let text = String(cString: line).split(separator: " ", omittingEmptySubsequences: true)
+            guard text.count >= 6, text[1].contains("x"), text[5].hasPrefix("/") else { continue }
+            let range = text[0].split(separator: "-")
+            guard range.count == 2, let start = UInt64(range[0], radix: 16), let end = UInt64(range[1], radix: 16),
+                  let offset = UInt64(text[2], radix: 16) else { continue }
+            var record = RecordBuilder(.mapping)
+            record.word(start)
+            record.word(end)
+            record.word(offset)
+            record.string(text[5].trimmingSuffix("\n"))
+            out.append(record.finish())
+        }
+        return out
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingSuffix(_ suffix: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) : String(self)
+    }
+}
+
+// The Swift runtime's demangler (swift/Demangling/Demangle.h: `swift_demangle`);
+// with a nil buffer it returns a malloc-ed string the caller frees.
+@_silgen_name("swift_demangle")
+private func swift_demangle_c(
+    _ mangledName: UnsafePointer<CChar>?, _ mangledNameLength: Int,
+    _ outputBuffer: UnsafeMutablePointer<CChar>?, _ outputBufferSize: UnsafeMutablePointer<Int>?,
+    _ flags: UInt32
+) -> UnsafeMutablePointer<CChar>?
