@@ -35,12 +35,24 @@ __attribute__((noinline)) static void trusted_loads(hgc_value a, long n) {
     for (long i = 0; i < n; i++) { hgc_value v = hgc_trusted_load(a, 0); hgc_trusted_release(v); }
 }
 
+/* A leaf type (no references, acyclic): its release at count 1 frees it at once. */
+__attribute__((noinline)) static void trusted_allocs(hgc_allocator *leaves, long n) {
+    for (long i = 0; i < n; i++) {
+        hgc_value v;
+        hgc_trusted_alloc(leaves, &v);
+        hgc_trusted_release(v);
+    }
+}
+
 int main(int argc, char **argv) {
     long n = argc > 1 ? atol(argv[1]) : 20000000;
     static const uint32_t offsets[] = {0};
     hgc_vtable vt; memset(&vt, 0, sizeof vt);
     vt.size = sizeof vt; vt.payload_size = 16; vt.reference_offsets = offsets; vt.reference_count = 1;
     uint64_t type; hgc_register_type("bench.c/TrustedCell", &vt, &type);
+    hgc_vtable lv; memset(&lv, 0, sizeof lv);
+    lv.size = sizeof lv; lv.payload_size = 16; lv.flags = HGC_VTABLE_ACYCLIC;
+    uint64_t leaf; hgc_register_type("bench.c/TrustedLeaf", &lv, &leaf);
 
     hgc_heap trusted, checked;
     hgc_heap_options o = {sizeof o, HGC_MODE_TRUSTED, HGC_HEADER_LAYOUT, 0};
@@ -64,11 +76,16 @@ int main(int argc, char **argv) {
     double t3 = now();
     trusted_loads(a, n);
     double t4 = now();
+    hgc_allocator *leaves = NULL;
+    hgc_trusted_allocator(trusted, leaf, &leaves);
+    trusted_allocs(leaves, n);
+    double t5 = now();
     printf("trusted heap (inline calls), %ld iterations:\n", n);
     report("  hgc_trusted_retain + hgc_trusted_release", t1 - t0, n);
     report("  hgc_trusted_payload", t2 - t1, n);
     report("  hgc_trusted_store (retain new, release old)", t3 - t2, n);
     report("  hgc_trusted_load + hgc_trusted_release", t4 - t3, n);
+    report("  hgc_trusted_alloc + hgc_trusted_release (free)", t5 - t4, n);
 
     long m = n / 20;
     hgc_value x, y, z;
@@ -86,11 +103,14 @@ int main(int argc, char **argv) {
     double u3 = now();
     for (long i = 0; i < m; i++) { hgc_load(checked, x, 0, &out); hgc_release(checked, out); }
     double u4 = now();
+    for (long i = 0; i < m; i++) { hgc_alloc(checked, leaf, 0, &out); hgc_release(checked, out); }
+    double u5 = now();
     printf("checked heap (validated calls), %ld iterations:\n", m);
     report("  hgc_retain + hgc_release", u1 - u0, m);
     report("  hgc_payload", u2 - u1, m);
     report("  hgc_store", u3 - u2, m);
     report("  hgc_load + hgc_release", u4 - u3, m);
+    report("  hgc_alloc + hgc_release (free)", u5 - u4, m);
 
     hgc_trusted_release(b);
     hgc_trusted_release(a); hgc_trusted_release(b); hgc_trusted_release(c);

@@ -119,6 +119,16 @@ final class HandleTable {
         return .stale
     }
 
+    /// Live handles of `object`: plain (strong or pinned) and bridged. Walks the
+    /// table: for leak reports.
+    func handleCounts(of object: ObjectRef) -> (strong: Int, bridged: Int) {
+        var strong = 0, bridged = 0
+        for e in entries where e.object == object.bits {
+            if e.bridged { bridged += 1 } else { strong += 1 }
+        }
+        return (strong, bridged)
+    }
+
     /// Whether `handle` (valid) is a bridged pin; marks it reached if so.
     func reach(_ handle: UInt64) -> Bool {
         let index = Int(UInt32(truncatingIfNeeded: handle) - 1)
@@ -209,5 +219,22 @@ final class ForeignHeap: @unchecked Sendable {
         configuration.weakGenerationLimit = weakLimits.generations
         configuration.weakSlotLimit = weakLimits.slots
         heap = Heap(configuration: configuration)
+        // Leak reports name what the C side holds (Heap.leakCheck, HAKOGC_LEAKCHECK).
+        heap.rootDescriber = { [unowned self] object in self.describeRoot(object) }
+    }
+
+    /// What the C side holds of `object`, for a leak report's holder, or nil.
+    func describeRoot(_ object: ObjectRef) -> String? {
+        if trusted {
+            let bridged = bridgedPins.count(of: object)
+            if bridged > 0 { return "\(bridged) bridged pin\(bridged == 1 ? "" : "s") held for a foreign heap (hgc_pin_bridged)" }
+            return "counts held by C code (a trusted heap keeps no handle table: hgc_alloc, hgc_trusted_retain, hgc_load values not released)"
+        }
+        let (strong, bridged) = handles.handleCounts(of: object)
+        guard strong + bridged > 0 else { return nil }
+        var parts: [String] = []
+        if strong > 0 { parts.append("\(strong) C handle\(strong == 1 ? "" : "s") not released (hgc_value)") }
+        if bridged > 0 { parts.append("\(bridged) bridged pin\(bridged == 1 ? "" : "s") held for a foreign heap") }
+        return parts.joined(separator: " and ")
     }
 }

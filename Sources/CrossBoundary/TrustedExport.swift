@@ -104,16 +104,22 @@ public func hgc_trusted_retain_slow(_ v: hgc_value) -> hgc_status {
 
 @_cdecl("hgc_trusted_release_slow")
 public func hgc_trusted_release_slow(_ v: hgc_value) -> hgc_status {
-    switch trustedObject(v, "hgc_trusted_release") {
-    case .failure(let e): return e.status
-    case .success(let object):
-        if v.metadata & HGC_FLAG_PINNED != 0 {
-            return LastError.fail(HGC_ERR_NOT_APPLICABLE, "hgc_trusted_release: a pinned value is given back with hgc_unpin")
-        }
-        if let refused = refusedWhileTracing(object, "hgc_trusted_release") { return refused }
-        Heap.release(object)
-        return HGC_OK
+    // The common case first, with no Result and no `Heap` value: a count reaching
+    // zero or a cycle candidate, which every object of a runtime meets once
+    // (callgrind, Benchmarks/c/abi_trusted_bench.c: alloc + release of a leaf
+    // 318 → 217 instructions; `Heap.owning` made and retained a `Heap` here).
+    guard v.metadata & (HGC_FLAG_WEAK | HGC_FLAG_PINNED) == 0, let object = ObjectRef(bits: UInt(v.box_handle)) else {
+        return trustedReleaseRefused(v)
     }
+    if Heap.isRunningTrace(owning: object) { return refusedWhileTracing(object, "hgc_trusted_release")! }
+    Heap.release(object)
+    return HGC_OK
+}
+
+@inline(never)
+private func trustedReleaseRefused(_ v: hgc_value) -> hgc_status {
+    if case .failure(let e) = trustedObject(v, "hgc_trusted_release") { return e.status }
+    return LastError.fail(HGC_ERR_NOT_APPLICABLE, "hgc_trusted_release: a pinned value is given back with hgc_unpin")
 }
 
 @_cdecl("hgc_trusted_store_slow")

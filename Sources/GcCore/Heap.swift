@@ -179,6 +179,14 @@ public final class Heap {
         core.finishDetachedIfIdle()
     }
 
+    /// Whether the heap owning `object` is running a trace function or bridge
+    /// callback (`isRunningTrace`), found through the object's page: no `Heap`
+    /// value is made (`owning` makes one, and retains it). Owner thread, live object.
+    @inlinable
+    public static func isRunningTrace(owning object: ObjectRef) -> Bool {
+        HeapCore.withOwner(of: object) { $0.hot.pointee.userTraceType != 0 }
+    }
+
     /// Retains `object` in whichever heap owns it; the caller owns the new count.
     /// Thread rule and misuse as `retain(_:)`.
     @inlinable

@@ -113,6 +113,8 @@ final class HeapCore {
     var detachedSelf: Unmanaged<HeapCore>?
     /// Profiling of this heap (Profiling/HeapProfiler.swift), nil when off.
     var profiler: HeapProfiler?
+    /// `Heap.rootDescriber` (Profiling/LeakCheck.swift).
+    var rootDescriber: ((ObjectRef) -> String?)?
 
     init(configuration: HeapConfiguration) {
         configuration.validate()
@@ -512,6 +514,7 @@ final class HeapCore {
         retain(object)
         pinCounts[object.bits, default: 0] += 1
         object.set(ObjectHeader.pinned)
+        profiler?.pinned(object)
     }
 
     /// - Returns: false if the object is not pinned.
@@ -520,6 +523,7 @@ final class HeapCore {
         if n == 1 {
             pinCounts.removeValue(forKey: object.bits)
             object.clear(ObjectHeader.pinned)
+            profiler?.unpinnedLast(object)
         } else {
             pinCounts[object.bits] = n - 1
         }
@@ -547,6 +551,7 @@ final class HeapCore {
         if liveObjects > 0 && !collecting && finalizerDepth == 0 {
             collect(.full, reason: .teardown)
         }
+        if let p = profiler, p.leakCheck != .off { LeakChecks.run(self, atExit: false) }
         detachProfiler()
         if liveObjects > 0 {
             detachedSelf = Unmanaged.passRetained(self)

@@ -59,6 +59,21 @@ public struct EventLogContents {
         public var final: [String: UInt64] = [:]
     }
 
+    /// A group a leak check reported (LeakCheck.swift's `LeakReport`, as text).
+    public struct Leak: Equatable {
+        public var heap: UInt64
+        /// A cycle; a forgotten pin (`objects`/`bytes` are then what it keeps alive).
+        public var isCycle: Bool, isPin: Bool
+        public var objects: UInt64, bytes: UInt64
+        /// "2× T, 1× U" (a pin: the pinned object's type).
+        public var types: String
+        /// Allocation (or pin) site, innermost first; empty when unknown.
+        public var site: [String]
+        public var holder: String
+        /// "T .offset 8 → U" from the holder's object to the group's first.
+        public var path: String
+    }
+
     /// The header's format version.
     public var version: Int
     /// The label given when the log was created.
@@ -82,6 +97,8 @@ public struct EventLogContents {
     public var symbols: [UInt64: Symbol] = [:]
     public var typeNames: [UInt64: String] = [:]
     public var mappings: [Mapping] = []
+    /// Leak-check groups, in file order.
+    public var leaks: [Leak] = []
     /// Frees of addresses no earlier sample names (must be 0 in a valid log).
     public var unmatchedFrees = 0
     /// The process-end record: when, and nanoseconds since the process record.
@@ -240,6 +257,12 @@ extension EventLogContents {
                 mappings.append(Mapping(start: try r.word(), end: try r.word(), offset: try r.word(), path: try r.string()))
             case .processEnd:
                 end = (try r.word(), try r.word())
+            case .leak:
+                let heap = try r.word(), flags = try r.word(), objects = try r.word(), bytes = try r.word()
+                let types = try r.string(), site = try r.string(), holder = try r.string(), path = try r.string()
+                leaks.append(Leak(heap: heap, isCycle: flags & 1 != 0, isPin: flags & 2 != 0, objects: objects, bytes: bytes,
+                                  types: types, site: site.isEmpty ? [] : site.split(separator: "\n").map(String.init),
+                                  holder: holder, path: path))
             }
         }
     }

@@ -27,8 +27,15 @@ final class HeapProfiler {
     /// `core.allocatedBytes` at which the next sample is due.
     private(set) var nextSampleAt = Int.max
     private var random: UInt64
-    /// Addresses of live sampled objects (their frees are recorded).
-    @exclusivity(unchecked) private var sampled: Set<UInt> = []
+    /// Live sampled objects (their frees are recorded): address → stack id.
+    @exclusivity(unchecked) private(set) var sampled: [UInt: UInt64] = [:]
+    /// Where each pinned object was last pinned (address → stack id), for leak
+    /// reports: kept while a leak check is on or samples are taken.
+    @exclusivity(unchecked) private(set) var pinSites: [UInt: UInt64] = [:]
+    /// `HAKOGC_LEAKCHECK`: check at heap end (LeakCheck.swift).
+    var leakCheck: LeakCheckMode = .off
+    /// Stacks of a profiler without a file (pin sites for leak checks).
+    private var localStacks = StackTable()
     /// A counting filter over `sampled`: `filter[(address >> 4) & 0xFFFF]` counts the
     /// live sampled objects there, so a free in a page that holds a sample costs a
     /// byte load unless it is (or collides with) a sampled one. Measured on
@@ -95,7 +102,7 @@ final class HeapProfiler {
         let page = Page.of(object)
         page.holdsSample = true
         pageSamples[page.bits, default: 0] += 1
-        sampled.insert(object.bits)
+        sampled[object.bits] = stack
         let slot = filterIndex(object)
         if filter[slot] < 255 { filter[slot] += 1 }  // saturated: a lookup per free there, never a miss
         append(.sample, words: 7) { w in
@@ -109,7 +116,7 @@ final class HeapProfiler {
     /// the object); records it if it is a sampled object.
     func slotFreed(_ object: ObjectRef) {
         let slot = filterIndex(object)
-        guard filter[slot] != 0, sampled.remove(object.bits) != nil else { return }
+        guard filter[slot] != 0, sampled.removeValue(forKey: object.bits) != nil else { return }
         if filter[slot] < 255 { filter[slot] -= 1 }
         let page = Page.of(object)
         if let n = pageSamples[page.bits] {
@@ -124,6 +131,30 @@ final class HeapProfiler {
         append(.free, words: 4) { w in
             w[0] = heapID; w[1] = UInt64(object.bits); w[2] = ProfileClock.nanos; w[3] = byCollector
         }
+    }
+
+    // MARK: Pins
+
+    /// The calling thread's stack, interned (in the file's table, or this
+    /// profiler's own without a file).
+    func captureStack() -> UInt64 {
+        if let file { return file.captureStack() }
+        return localStacks.captureAndIntern()
+    }
+
+    /// The named frames of a stack this profiler captured, HakoGC's trimmed.
+    func names(ofStack id: UInt64) -> [String] {
+        if let file { return file.names(ofStack: id) }
+        return localStacks.names(ofStack: id)
+    }
+
+    func pinned(_ object: ObjectRef) {
+        guard leakCheck != .off || file != nil else { return }
+        pinSites[object.bits] = captureStack()
+    }
+
+    func unpinnedLast(_ object: ObjectRef) {
+        pinSites[object.bits] = nil
     }
 
     // MARK: Collections

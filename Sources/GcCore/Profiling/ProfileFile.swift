@@ -171,6 +171,14 @@ public final class ProfileFile: @unchecked Sendable {
         }
     }
 
+    func captureStack() -> UInt64 {
+        state.withLock { $0.stacks.captureAndIntern() }
+    }
+
+    func names(ofStack id: UInt64) -> [String] {
+        state.withLock { $0.stacks.names(ofStack: id) }
+    }
+
     private static func defineType(_ typeID: UInt64, name: @autoclosure () -> String, in s: inout State) {
         guard s.typesWritten.insert(typeID).inserted else { return }
         var record = RecordBuilder(.type)

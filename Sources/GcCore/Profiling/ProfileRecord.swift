@@ -32,6 +32,9 @@
 // |      |              | `SnapshotLayout.endCounters`                                              |
 // | 11   | mapping      | start, end, file offset, path (string)                                     |
 // | 12   | process-end  | monotonic ns, ns since the process record                                  |
+// | 13   | leak         | heap, flags (bit 0: a cycle; bit 1: a forgotten pin), objects, bytes,     |
+// |      |              | then strings: member types ("2× T, 1× U"), allocation site (frames, one   |
+// |      |              | per line, innermost first), holder, path (LeakCheck.swift's report)      |
 //
 // Definitions (stack, symbol, type, mapping) are written before the first record
 // that refers to them. Heap ids are the process's own (1, 2, 3…), so one file holds
@@ -52,6 +55,7 @@ public enum ProfileRecordKind: UInt16, Sendable, CaseIterable {
     case heapEnd = 10
     case mapping = 11
     case processEnd = 12
+    case leak = 13
 }
 
 /// The file's first 8 bytes: "HAKOGC", 0, the format version.

@@ -9,6 +9,9 @@ import Glibc
 ///   exit.
 /// - `HAKOGC_PROFILE_RATE=BYTES`: mean bytes between allocation samples
 ///   (default 524288; 1 samples every allocation; 0 none).
+/// - `HAKOGC_LEAKCHECK=1`: a leak report (`LeakReport`) on standard error and into
+///   the log when each heap ends and at exit; `=strict` also makes the exit status 1
+///   when anything leaked.
 ///
 /// The same settings exist as API: `ProfileFile` and `Heap.traceCollections`.
 /// A value that cannot be used (a FILE that cannot be created, a RATE that is not a
@@ -17,6 +20,7 @@ public struct ProfileSettings: Sendable {
     public var trace = false
     public var profilePath: String? = nil
     public var sampleRate = ProfileFile.defaultSampleRate
+    public var leakCheck = LeakCheckMode.off
 
     /// Parses the variables from `lookup` (the process environment by default);
     /// the problems are returned, not printed. Pure: any thread.
@@ -31,6 +35,14 @@ public struct ProfileSettings: Sendable {
             }
         }
         if let p = lookup("HAKOGC_PROFILE"), !p.isEmpty { s.profilePath = p }
+        if let l = lookup("HAKOGC_LEAKCHECK") {
+            switch l {
+            case "1": s.leakCheck = .report
+            case "strict": s.leakCheck = .strict
+            case "0", "": break
+            default: problems.append("HAKOGC_LEAKCHECK=\(l): expected 1, strict or 0")
+            }
+        }
         if let r = lookup("HAKOGC_PROFILE_RATE") {
             if let n = Int(r), n >= 0 { s.sampleRate = n } else {
                 problems.append("HAKOGC_PROFILE_RATE=\(r): expected a number of bytes ≥ 0; using \(s.sampleRate)")
@@ -48,11 +60,11 @@ public struct ProfileSettings: Sendable {
         if let path = settings.profilePath {
             do {
                 file = try ProfileFile(path: path, label: ProfileFile.executablePath(), sampleRate: settings.sampleRate)
-                atexit { ProfileSettings.atExit() }
             } catch {
                 all.append("HAKOGC_PROFILE=\(path): \(error)")
             }
         }
+        if file != nil || settings.leakCheck != .off { atexit { ProfileSettings.atExit() } }
         for p in all { warn("hakogc: \(p)\n") }
         return (settings, file)
     }()
@@ -63,11 +75,20 @@ public struct ProfileSettings: Sendable {
     public static var environmentFile: ProfileFile? { environmentRead ? environment.file : nil }
     nonisolated(unsafe) static var environmentRead = false
 
-    /// Heaps still alive at exit get their heap-end record, then the file closes.
+    /// Heaps still alive at exit are leak-checked (with `HAKOGC_LEAKCHECK`) and get
+    /// their heap-end record, then the file closes; `strict` with a leak ends the
+    /// process with status 1.
     static func atExit() {
-        guard let file = environment.file else { return }
-        file.finishAll()
-        file.close()
+        let leaked = environment.settings.leakCheck != .off && LeakChecks.atExit()
+        if let file = environment.file {
+            file.finishAll()
+            file.close()
+        }
+        if leaked && environment.settings.leakCheck == .strict {
+            warn("hakogc: HAKOGC_LEAKCHECK=strict: exiting with status 1\n")
+            fflush(nil)
+            _exit(1)
+        }
     }
 
     static func warn(_ text: String) {
@@ -90,15 +111,18 @@ extension HeapCore {
     func adoptEnvironmentProfiling() {
         let env = ProfileSettings.environment
         ProfileSettings.environmentRead = true
-        guard env.settings.trace || env.file != nil else { return }
-        attachProfiler(file: env.file, trace: env.settings.trace)
+        guard env.settings.trace || env.file != nil || env.settings.leakCheck != .off else { return }
+        attachProfiler(file: env.file, trace: env.settings.trace, leakCheck: env.settings.leakCheck)
+        if env.settings.leakCheck != .off { LeakChecks.register(self) }
     }
 
     /// Starts (or restarts, into another file) this heap's profiling.
-    func attachProfiler(file: ProfileFile?, trace: Bool) {
+    func attachProfiler(file: ProfileFile?, trace: Bool, leakCheck: LeakCheckMode? = nil) {
+        let leakCheck = leakCheck ?? profiler?.leakCheck ?? .off
         if profiler != nil { detachProfiler() }
-        guard file != nil || trace else { return }
+        guard file != nil || trace || leakCheck != .off else { return }
         let p = HeapProfiler(core: self, file: file, trace: trace)
+        p.leakCheck = leakCheck
         profiler = p
         allocator.sampleTracker = p
         resetAllocationBudget()
@@ -123,7 +147,7 @@ extension Heap {
             core.ownership.check("traceCollections")
             if let p = core.profiler {
                 p.trace = newValue
-                if !newValue && p.file == nil { core.detachProfiler() }
+                if !newValue && p.file == nil && p.leakCheck == .off { core.detachProfiler() }
             } else if newValue {
                 core.attachProfiler(file: nil, trace: true)
             }

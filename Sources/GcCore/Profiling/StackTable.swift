@@ -13,8 +13,10 @@ struct StackTable {
     static let maxDepth = 64
 
     private var ids: [[UInt]: UInt64] = [:]
+    private var byID: [UInt64: [UInt]] = [:]
     private var pending: [(id: UInt64, frames: [UInt])] = []
     private var named: Set<UInt> = []
+    private var symbols: [UInt: Symbolizer.Symbol] = [:]
     private var nextID: UInt64 = 1
 
     /// The id of the calling thread's stack (this function's caller outward).
@@ -33,8 +35,32 @@ struct StackTable {
         let id = nextID
         nextID += 1
         ids[frames] = id
+        byID[id] = frames
         pending.append((id, frames))
         return id
+    }
+
+    /// The named frames of stack `id`, innermost first, with HakoGC's own frames
+    /// (and runtime or library frames among them) trimmed from the top, as a reader
+    /// trims them; "?" for a frame no symbol names.
+    mutating func names(ofStack id: UInt64) -> [String] {
+        guard let frames = byID[id] else { return [] }
+        var out: [String] = []
+        var trimming = true
+        for (depth, pc) in frames.enumerated() {
+            let symbol = self.symbol(pc, depth: depth)
+            if trimming && symbol.flags != 0 { continue }
+            trimming = false
+            out.append(symbol.name.isEmpty ? "?" : symbol.name)
+        }
+        return out
+    }
+
+    private mutating func symbol(_ pc: UInt, depth: Int) -> Symbolizer.Symbol {
+        if let known = symbols[pc] { return known }
+        let symbol = Symbolizer.symbol(pc, isReturnAddress: depth > 0)
+        symbols[pc] = symbol
+        return symbol
     }
 
     /// Records defining the stacks interned since the last call, preceded by a
@@ -44,7 +70,7 @@ struct StackTable {
         for (id, frames) in pending {
             for (depth, pc) in frames.enumerated() where !named.contains(pc) {
                 named.insert(pc)
-                out.append(Symbolizer.symbolRecord(pc, isReturnAddress: depth > 0))
+                out.append(symbol(pc, depth: depth).record)
             }
             var stack = RecordBuilder(.stack)
             stack.word(id)
@@ -68,21 +94,38 @@ enum Symbolizer {
     /// capture runs through `withUnsafeTemporaryAllocation`, say), kept below.
     static let neutralPrefixes = ["$ss", "$sS", "swift_", "_swift", "unw_", "_U", "__libc", "_dl"]
 
-    /// A symbol record for `pc`. A return address (every frame but the innermost)
-    /// is looked up one byte earlier, inside the call instruction: a call that ends
-    /// its function would otherwise be named after the next one.
-    static func symbolRecord(_ pc: UInt, isReturnAddress: Bool) -> [UInt8] {
+    /// A named code address.
+    struct Symbol {
+        let pc: UInt
+        /// Demangled; "" when no symbol covers the address.
+        let name: String
+        /// Bit 0: HakoGC's code; bit 1: runtime or library code (symbol record flags).
+        let flags: UInt64
+        let offset: UInt
+        let file: String
+
+        /// Its symbol record.
+        var record: [UInt8] {
+            var r = RecordBuilder(.symbol)
+            r.word(UInt64(pc))
+            r.word(flags)
+            r.word(UInt64(offset))
+            r.string(name)
+            r.string(file)
+            return r.finish()
+        }
+    }
+
+    /// Names `pc`. A return address (every frame but the innermost) is looked up
+    /// one byte earlier, inside the call instruction: a call that ends its function
+    /// would otherwise be named after the next one.
+    static func symbol(_ pc: UInt, isReturnAddress: Bool) -> Symbol {
         let lookup = isReturnAddress && pc > 0 ? pc - 1 : pc
         let (mangled, offset) = procName(lookup)
-        var record = RecordBuilder(.symbol)
-        record.word(UInt64(pc))
         let runtime = mangled.map { name in runtimePrefixes.contains { name.hasPrefix($0) } } ?? false
         let neutral = mangled.map { name in neutralPrefixes.contains { name.hasPrefix($0) } } ?? false
-        record.word((runtime ? 1 : 0) | (neutral ? 2 : 0))
-        record.word(UInt64(offset))
-        record.string(mangled.map(demangle) ?? "")
-        record.string(objectFile(lookup) ?? "")
-        return record.finish()
+        return Symbol(pc: pc, name: mangled.map(demangle) ?? "", flags: (runtime ? 1 : 0) | (neutral ? 2 : 0),
+                      offset: offset, file: objectFile(lookup) ?? "")
     }
 
     /// The mangled (or C) name of the function containing `pc`, from the ELF symbol
