@@ -18,3 +18,6 @@ cc -std=c11 -O1 -Wall -Wextra -Werror -Wno-missing-field-initializers -shared -f
 # Both heap modes (hakopy reads HAKOPY_MODE): the same test, the same results.
 env -u LD_PRELOAD PYTHONPATH="$out" $py Tests/python/test_cycles.py
 env -u LD_PRELOAD HAKOPY_MODE=trusted PYTHONPATH="$out" $py Tests/python/test_cycles.py
+# Guest-language sites: Python functions named as the sites of HakoGC allocations.
+env -u LD_PRELOAD PYTHONPATH="$out" $py Tests/python/test_profile.py
+env -u LD_PRELOAD HAKOPY_MODE=trusted PYTHONPATH="$out" $py Tests/python/test_profile.py

@@ -115,6 +115,8 @@ final class HeapCore {
     var profiler: HeapProfiler?
     /// `Heap.rootDescriber` (Profiling/LeakCheck.swift).
     var rootDescriber: ((ObjectRef) -> String?)?
+    /// `Heap.guestStack` (Profiling/HeapProfiler.swift).
+    var guestStack: (() -> [GuestFrame])?
 
     init(configuration: HeapConfiguration) {
         configuration.validate()
@@ -655,6 +657,8 @@ struct HotState {
     /// stand-ins at registration), else 0 (`beginUserTrace`).
     @usableFromInline var userTraceType: Int = 0
     static let registrationProbe = -2
+    /// A runtime's guest-stack provider runs (a sample is being taken).
+    static let guestStackProvider = -3
     /// The minor collector's check of what trace functions report (`traced`).
     @usableFromInline var traceBalance: UInt64 = 0
     @usableFromInline var restoreBalance: UInt64 = 0

@@ -10,13 +10,27 @@ public struct HeapStatistics: Sendable, Equatable, Codable {
         public var typeID: UInt64
         public var liveObjects: Int
         public var liveBytes: Int
+        /// Bytes its live objects hold outside the heap (`TypeDescriptor.outsideBytes`:
+        /// a `GcArray`'s or `GcString`'s Swift buffer).
+        public var outsideBytes: Int
 
         /// A type's figures (a reader rebuilding statistics from a log).
-        public init(name: String, typeID: UInt64, liveObjects: Int, liveBytes: Int) {
+        public init(name: String, typeID: UInt64, liveObjects: Int, liveBytes: Int, outsideBytes: Int = 0) {
             self.name = name
             self.typeID = typeID
             self.liveObjects = liveObjects
             self.liveBytes = liveBytes
+            self.outsideBytes = outsideBytes
+        }
+
+        /// Tolerates logs written before `outsideBytes` existed (it reads as 0).
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decode(String.self, forKey: .name)
+            typeID = try c.decode(UInt64.self, forKey: .typeID)
+            liveObjects = try c.decode(Int.self, forKey: .liveObjects)
+            liveBytes = try c.decode(Int.self, forKey: .liveBytes)
+            outsideBytes = try c.decodeIfPresent(Int.self, forKey: .outsideBytes) ?? 0
         }
     }
 
@@ -26,6 +40,10 @@ public struct HeapStatistics: Sendable, Equatable, Codable {
     public var liveBytes = 0
     /// Bytes declared with `addMemoryPressure`.
     public var externalBytes = 0
+    /// Bytes live objects hold outside the heap (Swift buffers of `GcArray`,
+    /// `GcString`; `TypeDescriptor.outsideBytes`): detailed statistics only (a walk),
+    /// 0 in brief ones. Slot bytes (`liveBytes`) do not include them.
+    public var outsideBytes = 0
     /// Bytes of page blocks held from the system.
     public var committedBytes = 0
     /// Pages in use (small and large), not counting the empty-page cache.
@@ -96,7 +114,8 @@ extension HeapStatistics: CustomStringConvertible {
         if let perType {
             lines.append("by type:")
             for t in perType {
-                lines.append("  \(t.name): \(t.liveObjects) objects, \(t.liveBytes) bytes")
+                lines.append("  \(t.name): \(t.liveObjects) objects, \(t.liveBytes) bytes"
+                             + (t.outsideBytes > 0 ? " (+\(t.outsideBytes) outside the heap)" : ""))
             }
         }
         return lines.joined(separator: "\n")
@@ -116,6 +135,7 @@ extension HeapStatistics {
         try read(.liveObjects, &liveObjects)
         try read(.liveBytes, &liveBytes)
         try read(.externalBytes, &externalBytes)
+        try read(.outsideBytes, &outsideBytes)
         try read(.committedBytes, &committedBytes)
         try read(.pages, &pages)
         try read(.cachedEmptyPages, &cachedEmptyPages)

@@ -197,8 +197,10 @@ extension HeapCore {
         let index = hot.pointee.userTraceType
         let who = index > 0 ? "the trace function of \(registry.descriptor(atIndex: index).name)"
             : index == HotState.registrationProbe ? "a trace function, run on stand-ins while its type registers,"
+            : index == HotState.guestStackProvider ? "the heap's guestStack provider (run while an allocation is sampled)"
             : "a collection bridge's marking callback"
-        fatalError("HakoGC: a trace function changed the heap: \(who) called \(call) while the collector was reading references; trace must only report the references its value holds (no release, store, allocation, mutate, pin or weak upgrade)")
+        let what = index == HotState.guestStackProvider ? "user code called back by the heap changed it" : "a trace function changed the heap"
+        fatalError("HakoGC: \(what): \(who) called \(call) while the collector was reading references; trace must only report the references its value holds (no release, store, allocation, mutate, pin or weak upgrade)")
     }
 
     /// One edge `parent → child` in the current phase, reported by a trace function.

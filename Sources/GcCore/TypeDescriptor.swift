@@ -22,6 +22,11 @@ public typealias DropFunction = (_ payload: UnsafeMutableRawPointer) -> Void
 /// it (a double release, which stops the process or corrupts counts).
 public typealias FinalizeFunction = (_ heap: Heap, _ object: ObjectRef) -> Void
 
+/// The bytes a payload holds outside the heap (a Swift array's or string's buffer),
+/// for detailed statistics and leak reports. Called on the heap's owner thread with
+/// a live, unborrowed payload; it must only read.
+public typealias OutsideBytesFunction = (_ payload: UnsafeMutableRawPointer) -> Int
+
 /// Describes one kind of heap object: the single type mechanism shared by the Swift
 /// API (GcTypes) and the C ABI (CrossBoundary).
 ///
@@ -50,6 +55,8 @@ public final class TypeDescriptor: @unchecked Sendable {
     public let drop: DropFunction?
     /// Runs once before an instance is freed.
     public let finalize: FinalizeFunction?
+    /// Bytes an instance holds outside the heap (nil: none).
+    public let outsideBytes: OutsideBytesFunction?
     /// Extra data for the layer that registered the type (e.g. the C ABI's vtable).
     public let userData: (any Sendable)?
     /// The Swift type whose values the payload holds, when a Swift layer registered it.
@@ -81,18 +88,20 @@ public final class TypeDescriptor: @unchecked Sendable {
     public convenience init(
         name: String, payloadSize: Int, acyclic: Bool = false,
         referenceOffsets: [Int] = [], trace: TraceFunction? = nil, drop: DropFunction? = nil,
-        finalize: FinalizeFunction? = nil, userData: (any Sendable)? = nil, swiftType: ObjectIdentifier? = nil
+        finalize: FinalizeFunction? = nil, userData: (any Sendable)? = nil, swiftType: ObjectIdentifier? = nil,
+        outsideBytes: OutsideBytesFunction? = nil
     ) {
         self.init(name: name, typeID: TypeID.hash(name), payloadSize: payloadSize, acyclic: acyclic,
                   referenceOffsets: referenceOffsets, trace: trace, drop: drop, finalize: finalize,
-                  userData: userData, swiftType: swiftType)
+                  userData: userData, swiftType: swiftType, outsideBytes: outsideBytes)
     }
 
     /// With an explicit id: for tests of collision handling.
     init(
         name: String, typeID: UInt64, payloadSize: Int, acyclic: Bool,
         referenceOffsets: [Int] = [], trace: TraceFunction?, drop: DropFunction?,
-        finalize: FinalizeFunction?, userData: (any Sendable)?, swiftType: ObjectIdentifier? = nil
+        finalize: FinalizeFunction?, userData: (any Sendable)?, swiftType: ObjectIdentifier? = nil,
+        outsideBytes: OutsideBytesFunction? = nil
     ) {
         misusePrecondition(payloadSize >= 0, "HakoGC: payloadSize of \(name) is negative")
         misusePrecondition(referenceOffsets.isEmpty || trace == nil,
@@ -110,6 +119,7 @@ public final class TypeDescriptor: @unchecked Sendable {
         self.referenceOffsets = referenceOffsets
         self.drop = drop
         self.finalize = finalize
+        self.outsideBytes = outsideBytes
         self.userData = userData
         self.swiftType = swiftType
         initialFlags = (self.acyclic ? ObjectHeader.acyclic : 0)

@@ -41,6 +41,9 @@ public struct EventLogContents {
         /// The Swift runtime or standard library, libc, libunwind: trimmed while
         /// among HakoGC's frames at the top.
         public var isNeutral = false
+        /// A guest-language frame a runtime reported (`name` its function, `file`
+        /// "file:line"); guest frames stand above the native ones.
+        public var isGuest = false
     }
 
     /// An executable mapping of the profiled process (for symbolizing with its files).
@@ -115,12 +118,44 @@ public struct EventLogContents {
     /// Whether the log says it is complete: a process-end record (version 2).
     public var isComplete: Bool { end != nil }
 
-    /// The frames of stack `id`, innermost first, with HakoGC's own frames (and
-    /// runtime or library frames among them) trimmed from the top (empty for an
-    /// unknown id).
+    /// The frames of stack `id`, innermost first: the guest frames a runtime
+    /// reported, then the native ones with HakoGC's own frames (and runtime or
+    /// library frames among them) trimmed from their top (empty for an unknown id).
     public func frames(ofStack id: UInt64) -> [UInt64] {
         let all = stacks[id] ?? []
-        return Array(all.drop { symbols[$0].map { $0.isRuntime || $0.isNeutral } ?? false })
+        let guest = all.prefix { symbols[$0]?.isGuest ?? false }
+        let native = all.dropFirst(guest.count).drop { symbols[$0].map { $0.isRuntime || $0.isNeutral } ?? false }
+        return Array(guest) + Array(native)
+    }
+}
+
+extension EventLogContents {
+    /// One allocation site's estimated figures (`Sample.weight` scaled).
+    public struct Site: Equatable {
+        /// The first frame below HakoGC's own (a guest frame when a runtime gave them).
+        public var name: String
+        public var allocatedObjects = 0.0, allocatedBytes = 0.0
+        /// Sampled before the moment asked for and not freed by then.
+        public var inUseObjects = 0.0, inUseBytes = 0.0
+    }
+
+    /// The sites of the samples taken up to `nanos` (the whole log when nil), with
+    /// what was still in use then: a snapshot's time (`snapshots[i].atNanos`) shows
+    /// which site grows. Sorted by bytes allocated.
+    public func sites(at nanos: UInt64? = nil) -> [Site] {
+        var sites: [String: Site] = [:]
+        for s in samples where nanos.map({ s.atNanos <= $0 }) ?? true {
+            let name = frames(ofStack: s.stack).first.flatMap { symbols[$0]?.name }.flatMap { $0.isEmpty ? nil : $0 } ?? "?"
+            let w = s.weight
+            sites[name, default: Site(name: name)].allocatedObjects += w
+            sites[name, default: Site(name: name)].allocatedBytes += w * Double(s.bytes)
+            let freed = s.freedAtNanos.map { f in nanos.map { f <= $0 } ?? true } ?? false
+            if !freed {
+                sites[name, default: Site(name: name)].inUseObjects += w
+                sites[name, default: Site(name: name)].inUseBytes += w * Double(s.bytes)
+            }
+        }
+        return sites.values.sorted { ($0.allocatedBytes, $0.name) > ($1.allocatedBytes, $1.name) }
     }
 }
 
@@ -222,7 +257,7 @@ extension EventLogContents {
             case .symbol:
                 let pc = try r.word(), flags = try r.word(), off = try r.word()
                 symbols[pc] = Symbol(name: try r.string(), file: try r.string(), offset: off,
-                                     isRuntime: flags & 1 != 0, isNeutral: flags & 2 != 0)
+                                     isRuntime: flags & 1 != 0, isNeutral: flags & 2 != 0, isGuest: flags & 4 != 0)
             case .type:
                 let id = try r.word()
                 typeNames[id] = try r.string()
@@ -236,10 +271,10 @@ extension EventLogContents {
                 guard n <= 1 << 16 else { throw bad("\(n) types") }
                 var perType: [HeapStatistics.TypeStatistics] = []
                 for _ in 0..<n {
-                    let id = try r.word(), objects = try r.word(), bytes = try r.word()
+                    let id = try r.word(), objects = try r.word(), bytes = try r.word(), outside = try r.word()
                     let name: String = typeNames[id] ?? "0x\(String(id, radix: 16))"
                     let entry = HeapStatistics.TypeStatistics(
-                        name: name, typeID: id, liveObjects: Int(objects), liveBytes: Int(bytes))
+                        name: name, typeID: id, liveObjects: Int(objects), liveBytes: Int(bytes), outsideBytes: Int(outside))
                     perType.append(entry)
                 }
                 s.perType = n > 0 ? perType : nil
@@ -334,6 +369,7 @@ extension HeapStatistics {
         finalizersRun = v("finalizersRun")
         pinnedObjects = v("pinnedObjects")
         fullSlices = v("fullSlices")
+        outsideBytes = v("outsideBytes")
         freedByCollector = v("freedByCollector")
         freedByCount = freedObjects - freedByCollector
     }

@@ -59,6 +59,16 @@ public enum Report {
         for e in log.collections { reasons[e.reason, default: 0] += 1 }
         out.append("reasons: " + reasons.sorted { $0.value > $1.value }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", "))
         if !log.samples.isEmpty { out.append(contentsOf: sites(log)) }
+        if !log.leaks.isEmpty {
+            out.append("")
+            out.append("leak checks: \(log.leaks.count) groups still alive")
+            for l in log.leaks.prefix(10) {
+                let what = l.isPin ? "forgotten pin of \(l.types), keeping" : l.isCycle ? "a cycle of" : "\(l.types):"
+                out.append("  heap \(l.heap): \(what) \(l.objects) objects, \(l.bytes) bytes" + (l.isCycle ? " (\(l.types))" : ""))
+                if let site = l.site.first { out.append("    at \(site)") }
+                if !l.holder.isEmpty { out.append("    held by \(l.holder)") }
+            }
+        }
         if log.version >= 2 {
             out.append("")
             out.append("heaps: \(log.heaps.count) (\(log.heaps.filter { $0.endNanos != nil }.count) ended); "
@@ -75,22 +85,13 @@ public enum Report {
 
     /// The top allocation sites by estimated bytes allocated, with what is still in
     /// use (samples not freed when the log ended). A site is the first frame below
-    /// HakoGC's own.
+    /// HakoGC's own (or the runtime's guest frame).
     static func sites(_ log: EventLogContents, top: Int = 10) -> [String] {
-        struct Site { var bytes = 0.0, objects = 0.0, inUse = 0.0 }
-        var sites: [String: Site] = [:]
-        for s in log.samples {
-            let name = log.frames(ofStack: s.stack).first.flatMap { log.symbols[$0]?.name }.flatMap { $0.isEmpty ? nil : $0 } ?? "?"
-            let w = s.weight
-            sites[name, default: Site()].bytes += w * Double(s.bytes)
-            sites[name, default: Site()].objects += w
-            if s.freedAtNanos == nil { sites[name, default: Site()].inUse += w * Double(s.bytes) }
-        }
         var out = ["", "allocation sites (\(log.samples.count) samples, one per \(log.sampleRate) bytes on average; estimated):"]
         out.append("  alloc MB   objects   in use MB  site")
-        for (name, s) in sites.sorted(by: { $0.value.bytes > $1.value.bytes }).prefix(top) {
-            let cells = [mb(s.bytes), "\(Int(s.objects.rounded()))", mb(s.inUse)]
-            let short = name.count > 90 ? String(name.prefix(87)) + "..." : name
+        for s in log.sites().prefix(top) {
+            let cells = [mb(s.allocatedBytes), "\(Int(s.allocatedObjects.rounded()))", mb(s.inUseBytes)]
+            let short = s.name.count > 90 ? String(s.name.prefix(87)) + "..." : s.name
             out.append(cells.map { String(repeating: " ", count: Swift.max(0, 10 - $0.count)) + $0 }.joined(separator: " ") + "  " + short)
         }
         return out

@@ -12,6 +12,9 @@ public struct GcArrayStorage<Element>: GcObject {
     /// The buffer may also be referenced by a Swift array outside the heap.
     @usableFromInline var mayBeShared: Bool
 
+    /// The array's buffer, which lives in Swift's memory, not the heap's.
+    public var gcOutsideBytes: Int { elements.capacity * MemoryLayout<Element>.stride }
+
     @inlinable
     init(elements: [Element], mayBeShared: Bool) {
         self.elements = elements

@@ -35,11 +35,16 @@ public protocol GcObject: ~Copyable {
     /// Reports every `GcRc` field to `tracer`; called by the collector on the heap's
     /// owner thread while the value is in the heap.
     func trace(into tracer: inout GcTracer)
+    /// Bytes the value holds outside the heap (a Swift array's buffer), for detailed
+    /// statistics and leak reports; read on the owner thread. Must only read.
+    var gcOutsideBytes: Int { get }
 }
 
 extension GcObject where Self: ~Copyable {
     /// Reports nothing: for types without `GcRc` fields.
     public func trace(into tracer: inout GcTracer) {}
+    /// None, unless the type says otherwise.
+    public var gcOutsideBytes: Int { 0 }
 }
 
 /// Hands the references of one value to the collector (GcCore's `Tracer`).
@@ -139,7 +144,8 @@ public struct GcType<T: GcObject & ~Copyable>: @unchecked Sendable {
                 payload.assumingMemoryBound(to: T.self).pointee.trace(into: &tracer)
             },
             drop: trivial ? nil : { payload in payload.assumingMemoryBound(to: T.self).deinitialize(count: 1) },
-            finalize: finalizer, swiftType: ObjectIdentifier(T.self)))
+            finalize: finalizer, swiftType: ObjectIdentifier(T.self),
+            outsideBytes: trivial ? nil : { payload in payload.assumingMemoryBound(to: T.self).pointee.gcOutsideBytes }))
         unmanaged = Unmanaged.passUnretained(descriptor)
         misusePrecondition(MemoryLayout<T>.alignment <= 16, "HakoGC: \(T.self) needs alignment above 16")
     }

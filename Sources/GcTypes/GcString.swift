@@ -11,6 +11,12 @@ public struct GcStringStorage: GcObject {
     @usableFromInline var mayBeShared: Bool
     /// `hako/String`, acyclic; registered on first use.
     public static let gcType = GcType<GcStringStorage>(name: "hako/String", acyclic: true)
+    /// The string's UTF-8 buffer, in Swift's memory (0 for a small string, stored
+    /// inline in the payload).
+    public var gcOutsideBytes: Int {
+        let count = string.utf8.count
+        return count <= 15 ? 0 : count
+    }
 }
 
 /// A Unicode string in a HakoGC heap.

@@ -128,6 +128,36 @@ private func site(_ log: EventLogContents, _ sample: EventLogContents.Sample) ->
         #expect(try EventLogContents(path: path).collections.count == 2000)
     }
 
+    /// Periodic snapshots show which site grows: a site that keeps what it
+    /// allocates has more in use at each later snapshot; one that frees has none.
+    @Test func periodicSnapshotsShowGrowthPerSite() throws {
+        let path = tempPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let file = try ProfileFile(path: path, sampleRate: 4096, snapshotSeconds: 1e-6)
+        let heap = Heap()
+        file.attach(heap)
+        var kept: [ObjectRef] = []
+        for _ in 0..<4 {
+            for _ in 0..<400 { kept.append(try heap.allocate(small)) }  // grows
+            allocateAtSiteA(heap, bytes: 100 << 10)  // does not
+            heap.collect(.minor)
+        }
+        file.detach(heap)
+        file.close()
+        for o in kept { heap.release(o) }
+        let log = try EventLogContents(path: path)
+        #expect(log.snapshots.count >= 4)
+        let grows = log.snapshots.map { snap in
+            log.sites(at: snap.atNanos).filter { $0.name.contains("periodicSnapshotsShowGrowthPerSite") }.map(\.inUseBytes).reduce(0, +)
+        }
+        // Collections inside a round snapshot too: never down, and four rounds' worth.
+        #expect(zip(grows, grows.dropFirst()).allSatisfy { $0 <= $1 } && grows.last! > 3 * grows.first!,
+                "in use per snapshot: \(grows)")
+        let steady = log.sites(at: log.snapshots.last!.atNanos).first { $0.name.contains("allocateAtSiteA") }
+        #expect(steady != nil && steady!.inUseBytes == 0 && steady!.allocatedBytes > 0)
+        #expect(log.snapshots.last!.statistics.perType?.contains { $0.name == "hako.tests/ProfiledSmall" } == true)
+    }
+
     @Test func traceLinesHaveTheDocumentedFields() throws {
         let event = CollectionEvent(
             sequence: 12, kind: .minor, reason: .allocationVolume, startNanos: 0, pauseNanos: 123_456,

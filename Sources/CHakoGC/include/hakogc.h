@@ -27,7 +27,7 @@ extern "C" {
 #endif
 
 /* ABI version: major << 16 | minor. */
-#define HGC_ABI_VERSION 0x00000105u
+#define HGC_ABI_VERSION 0x00000106u
 
 /* ---- The value: three 64-bit words, passed by value ------------------------- */
 
@@ -590,6 +590,55 @@ static inline hgc_status hgc_trusted_alloc(hgc_allocator *a, hgc_value *out) {
     out->metadata = a->metadata;
     return HGC_OK;
 }
+
+/* ---- Added in 0x0106: profiling, leak checks, guest-language sites ----------------
+ * The profiler of docs/profiling.md through the ABI: the same switches as the
+ * environment (HAKOGC_PROFILE, HAKOGC_TRACE, HAKOGC_LEAKCHECK), per heap. */
+
+/* An open event log (docs/event-log.md). A handle like a heap's: a stale or made-up
+   one is HGC_ERR_STALE_HANDLE / HGC_ERR_FORGED_HANDLE, never a crash. */
+typedef uint64_t hgc_profile;
+
+/* Creates (truncates) the event log at `path`; `sample_rate` is the mean number of
+   bytes between allocation samples (0: none; 1: every allocation); `label` may be
+   NULL. The caller owns it (hgc_profile_close). Any thread. HGC_ERR_NOT_APPLICABLE
+   with the system's reason when the file cannot be created. */
+hgc_status hgc_profile_open(const char *path, const char *label, uint64_t sample_rate, hgc_profile *out_profile);
+/* Records `heap` (collections, allocation samples and their frees) into the log
+   from now on; owner thread of the heap. */
+hgc_status hgc_profile_attach(hgc_profile profile, hgc_heap heap);
+/* Stops recording `heap` there (its heap-end record is written). */
+hgc_status hgc_profile_detach(hgc_profile profile, hgc_heap heap);
+/* Adds a snapshot of `heap`'s statistics, per type. */
+hgc_status hgc_profile_snapshot(hgc_profile profile, hgc_heap heap);
+/* Writes what attached heaps buffered and the process-end record, and closes the
+   log; the handle is stale afterwards. Call it when the attached heaps are idle. */
+hgc_status hgc_profile_close(hgc_profile profile);
+/* A line per collection of `heap` on standard error (on != 0), as HAKOGC_TRACE=1. */
+hgc_status hgc_heap_set_trace(hgc_heap heap, uint32_t on);
+
+/* Collects everything, then reports what is still alive (docs/profiling.md,
+   "Leaks"): the report's text into `buffer` as hgc_to_string does (NUL-terminated,
+   truncated to `capacity`; `out_length` gets the full length; NULL buffer to ask
+   for it), and the number of objects alive into `out_objects` (0: clean). Not from
+   a finalizer, vtable callback or bridge callback (HGC_ERR_REENTRANT). */
+hgc_status hgc_leak_check(hgc_heap heap, char *buffer, size_t capacity, size_t *out_length, uint64_t *out_objects);
+
+/* One frame of the runtime's own (guest-language) stack. */
+typedef struct hgc_guest_frame {
+    const char *function;  /* required */
+    const char *file;      /* may be NULL */
+    uint32_t line;         /* 0 when unknown */
+    uint32_t reserved;     /* 0 */
+} hgc_guest_frame;
+/* Writes up to `capacity` guest frames, innermost first, and returns how many. The
+   strings need only live until it returns (they are copied). Called on the heap's
+   owner thread each time an allocation (or pin) of the heap is sampled, from inside
+   the heap: every hgc_ call that changes the heap returns HGC_ERR_REENTRANT then. */
+typedef size_t (*hgc_guest_stack_fn)(hgc_guest_frame *frames, size_t capacity, void *context);
+/* Allocation samples of `heap` carry the guest frames `fn` reports above the native
+   stack, so a profile names the guest function that allocated (NULL removes it). */
+hgc_status hgc_profile_set_guest_stack(hgc_heap heap, hgc_guest_stack_fn fn, void *context);
 
 #ifdef __cplusplus
 }

@@ -47,6 +47,7 @@ final class HeapProfiler {
     @exclusivity(unchecked) private var pageSamples: [UInt: Int] = [:]
     let startNanos: UInt64
     private var lastCollectionEnd: UInt64
+    private var lastSnapshot: UInt64
     /// Flushes that had to happen inside a pause (a buffer too small for the frees
     /// of every sampled object, which only an every-allocation rate gets near).
     private(set) var flushesInPauses = 0
@@ -67,6 +68,7 @@ final class HeapProfiler {
         filter.initialize(repeating: 0, count: 1 << 16)
         startNanos = ProfileClock.nanos
         lastCollectionEnd = startNanos
+        lastSnapshot = startNanos
         random = (file?.samplingSeed ?? (heapID &+ startNanos)) &* 0x9E37_79B9_7F4A_7C15 | 1
         if rate > 0 { nextSampleAt = core.allocatedBytes &+ nextSampleDistance() }
         file?.register(self)
@@ -98,7 +100,7 @@ final class HeapProfiler {
     /// `object` (just allocated, `bytes` slot bytes) crossed the sample point.
     func sample(_ object: ObjectRef, bytes: Int, type: TypeDescriptor) {
         guard let file else { return }
-        let stack = file.sampleStack(typeID: type.typeID, typeName: type.name)
+        let stack = file.sampleStack(typeID: type.typeID, typeName: type.name, guest: guestFrames())
         let page = Page.of(object)
         page.holdsSample = true
         pageSamples[page.bits, default: 0] += 1
@@ -138,8 +140,20 @@ final class HeapProfiler {
     /// The calling thread's stack, interned (in the file's table, or this
     /// profiler's own without a file).
     func captureStack() -> UInt64 {
-        if let file { return file.captureStack() }
-        return localStacks.captureAndIntern()
+        let guest = guestFrames()
+        if let file { return file.captureStack(guest: guest) }
+        return localStacks.captureAndIntern(guest: guest)
+    }
+
+    /// The runtime's guest frames now (`Heap.guestStack`), asked inside the trace
+    /// window: the provider is user code, and the object just allocated has no
+    /// payload yet, so it must not change the heap (the heap stops the process if
+    /// it tries; the C ABI returns HGC_ERR_REENTRANT).
+    private func guestFrames() -> [GuestFrame] {
+        guard let provider = core.guestStack else { return [] }
+        let saved = core.beginUserTrace(typeIndex: HotState.guestStackProvider)
+        defer { core.endUserTrace(saved) }
+        return Array(provider().prefix(StackTable.maxDepth))
     }
 
     /// The named frames of a stack this profiler captured, HakoGC's trimmed.
@@ -186,6 +200,10 @@ final class HeapProfiler {
             }
             // Outside the pause now: keep a quarter of the buffer free for the next.
             if buffer.room < buffer.capacity / 4 { flush() }
+        }
+        if let file, file.snapshotIntervalNanos > 0, end &- lastSnapshot >= file.snapshotIntervalNanos {
+            lastSnapshot = end
+            file.snapshot(core, detailed: true)
         }
         if trace {
             TraceLine.write(heapID: heapID, event, sinceStart: end &- startNanos,

@@ -34,6 +34,9 @@ public final class ProfileFile: @unchecked Sendable {
     public let sampleRate: Int
     /// Monotonic nanoseconds when the file was created (the process record's origin).
     public let startNanos: UInt64
+    /// Nanoseconds between the detailed snapshots each attached heap writes after a
+    /// collection (0: only on request), so a reader sees which types grow.
+    public let snapshotIntervalNanos: UInt64
     /// Seeds the sampling of heaps attached from now on (tests: a seeded run is
     /// repeatable); nil seeds from the heap id and the clock.
     var samplingSeed: UInt64?
@@ -56,9 +59,14 @@ public final class ProfileFile: @unchecked Sendable {
     ///   - label: free text for readers (a program name, a benchmark's arguments).
     ///   - sampleRate: mean bytes between allocation samples; 0 for none, 1 for every
     ///     allocation. Negative rates stop the process.
+    ///   - snapshotSeconds: a detailed snapshot of each attached heap at most this
+    ///     often, after a collection (0: only `snapshot(_:)`); it walks the heap.
     /// - Throws: `ProfileFileError` when the file cannot be created.
-    public init(path: String, label: String = "", sampleRate: Int = ProfileFile.defaultSampleRate) throws(ProfileFileError) {
+    public init(path: String, label: String = "", sampleRate: Int = ProfileFile.defaultSampleRate,
+                snapshotSeconds: Double = 0) throws(ProfileFileError) {
         precondition(sampleRate >= 0, "ProfileFile: sampleRate \(sampleRate) is negative")
+        precondition(snapshotSeconds >= 0 && snapshotSeconds < 1e9, "ProfileFile: snapshotSeconds \(snapshotSeconds) is out of range")
+        snapshotIntervalNanos = UInt64(snapshotSeconds * 1e9)
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw ProfileFileError(path: path, errno: errno) }
         self.path = path
@@ -102,8 +110,13 @@ public final class ProfileFile: @unchecked Sendable {
     /// Writes a snapshot record of `heap` (its statistics; per type when
     /// `detailed`, which walks the heap). Owner thread of `heap` (checked).
     public func snapshot(_ heap: Heap, detailed: Bool = true) {
-        let statistics = heap.statistics(detailed: detailed)
-        let heapID = heap.core.profiler.flatMap { $0.file === self ? $0.heapID : nil } ?? 0
+        heap.core.ownership.check("ProfileFile.snapshot")
+        snapshot(heap.core, detailed: detailed)
+    }
+
+    func snapshot(_ core: HeapCore, detailed: Bool) {
+        let statistics = core.statistics(detailed: detailed)
+        let heapID = core.profiler.flatMap { $0.file === self ? $0.heapID : nil } ?? 0
         var record = RecordBuilder(.snapshot)
         record.word(heapID)
         record.word(ProfileClock.nanos)
@@ -114,9 +127,10 @@ public final class ProfileFile: @unchecked Sendable {
             record.word(t.typeID)
             record.word(UInt64(t.liveObjects))
             record.word(UInt64(t.liveBytes))
+            record.word(UInt64(t.outsideBytes))
         }
         let bytes = record.finish()
-        heap.core.profiler?.flush()  // earlier records of this heap first
+        core.profiler?.flush()  // earlier records of this heap first
         state.withLock { s in
             for t in types { ProfileFile.defineType(t.typeID, name: t.name, in: &s) }
             ProfileFile.writePendingDefinitions(&s)
@@ -164,15 +178,15 @@ public final class ProfileFile: @unchecked Sendable {
     }
 
     /// The id of the calling thread's stack, and the type's name defined once.
-    func sampleStack(typeID: UInt64, typeName: @autoclosure () -> String) -> UInt64 {
+    func sampleStack(typeID: UInt64, typeName: @autoclosure () -> String, guest: [GuestFrame]) -> UInt64 {
         state.withLock { s in
             ProfileFile.defineType(typeID, name: typeName(), in: &s)
-            return s.stacks.captureAndIntern()
+            return s.stacks.captureAndIntern(guest: guest)
         }
     }
 
-    func captureStack() -> UInt64 {
-        state.withLock { $0.stacks.captureAndIntern() }
+    func captureStack(guest: [GuestFrame] = []) -> UInt64 {
+        state.withLock { $0.stacks.captureAndIntern(guest: guest) }
     }
 
     func names(ofStack id: UInt64) -> [String] {

@@ -23,11 +23,14 @@
 // | 5    | free         | heap, object address, monotonic ns, 1 if a collection freed it else 0     |
 // | 6    | stack        | stack id, frame count N, then N addresses (innermost first)                |
 // | 7    | symbol       | address, flags (bit 0: HakoGC's code; bit 1: the Swift runtime, standard  |
-// |      |              | library, libc or libunwind), offset in its function, name               |
+// |      |              | library, libc or libunwind; bit 2: a guest frame, whose address is       |
+// |      |              | 2⁶³ + its index and whose file is "file:line"), offset in its function   |
+// |      |              | (a guest frame: its line), name                                          |
 // |      |              | (string), file of the mapping (string)                                    |
 // | 8    | type         | type id, name (string)                                                     |
 // | 9    | snapshot     | heap, monotonic ns, the counters of `SnapshotLayout.counters`, type       |
-// |      |              | count N, then N × (type id, live objects, live bytes)                      |
+// |      |              | count N, then N × (type id, live objects, live bytes, bytes held outside  |
+// |      |              | the heap)                                                                |
 // | 10   | heap-end     | heap, monotonic ns, ns since its heap-start, the counters of               |
 // |      |              | `SnapshotLayout.endCounters`                                              |
 // | 11   | mapping      | start, end, file offset, path (string)                                     |
@@ -69,7 +72,7 @@ public enum SnapshotLayout {
         "liveObjects", "liveBytes", "externalBytes", "committedBytes", "pages", "cachedEmptyPages",
         "allocatedObjects", "allocatedBytes", "freedObjects", "freedBytes", "minorCollections",
         "fullCollections", "totalPauseNanos", "maxPauseNanos", "finalizersRun", "pinnedObjects",
-        "fullSlices", "freedByCollector",
+        "fullSlices", "freedByCollector", "outsideBytes",
     ]
     /// Heap-end counters, in order.
     public static let endCounters: [String] = [
@@ -82,7 +85,7 @@ public enum SnapshotLayout {
          s.allocatedObjects, s.allocatedBytes, s.freedObjects, s.freedBytes, s.minorCollections,
          s.fullCollections].map { UInt64(truncatingIfNeeded: $0) }
             + [s.totalPauseNanos, s.maxPauseNanos, UInt64(s.finalizersRun), UInt64(s.pinnedObjects),
-               UInt64(s.fullSlices), UInt64(s.freedByCollector)]
+               UInt64(s.fullSlices), UInt64(s.freedByCollector), UInt64(s.outsideBytes)]
     }
 
     static func endCounters(_ s: HeapStatistics) -> [UInt64] {

@@ -9,6 +9,8 @@ import Glibc
 ///   exit.
 /// - `HAKOGC_PROFILE_RATE=BYTES`: mean bytes between allocation samples
 ///   (default 524288; 1 samples every allocation; 0 none).
+/// - `HAKOGC_PROFILE_SNAPSHOT=SECONDS`: a detailed snapshot of each heap at most
+///   this often, after a collection (default 0: none).
 /// - `HAKOGC_LEAKCHECK=1`: a leak report (`LeakReport`) on standard error and into
 ///   the log when each heap ends and at exit; `=strict` also makes the exit status 1
 ///   when anything leaked.
@@ -21,6 +23,8 @@ public struct ProfileSettings: Sendable {
     public var profilePath: String? = nil
     public var sampleRate = ProfileFile.defaultSampleRate
     public var leakCheck = LeakCheckMode.off
+    /// `HAKOGC_PROFILE_SNAPSHOT=SECONDS`: periodic detailed snapshots (0: none).
+    public var snapshotSeconds = 0.0
 
     /// Parses the variables from `lookup` (the process environment by default);
     /// the problems are returned, not printed. Pure: any thread.
@@ -35,6 +39,11 @@ public struct ProfileSettings: Sendable {
             }
         }
         if let p = lookup("HAKOGC_PROFILE"), !p.isEmpty { s.profilePath = p }
+        if let t = lookup("HAKOGC_PROFILE_SNAPSHOT") {
+            if let n = Double(t), n >= 0, n < 1e9 { s.snapshotSeconds = n } else {
+                problems.append("HAKOGC_PROFILE_SNAPSHOT=\(t): expected seconds ≥ 0; no periodic snapshots")
+            }
+        }
         if let l = lookup("HAKOGC_LEAKCHECK") {
             switch l {
             case "1": s.leakCheck = .report
@@ -59,7 +68,8 @@ public struct ProfileSettings: Sendable {
         var all = problems
         if let path = settings.profilePath {
             do {
-                file = try ProfileFile(path: path, label: ProfileFile.executablePath(), sampleRate: settings.sampleRate)
+                file = try ProfileFile(path: path, label: ProfileFile.executablePath(), sampleRate: settings.sampleRate,
+                                       snapshotSeconds: settings.snapshotSeconds)
             } catch {
                 all.append("HAKOGC_PROFILE=\(path): \(error)")
             }
@@ -139,6 +149,17 @@ extension HeapCore {
 }
 
 extension Heap {
+    /// A language runtime's own stack, for allocation samples and pin sites: the
+    /// guest frames (innermost first) stand above the native stack, so a profile
+    /// names the guest function that allocated instead of the interpreter loop.
+    /// Called on the owner thread each time a sample is taken, inside the heap: it
+    /// must not change the heap (allocate, release, store, collect: the process
+    /// stops, as in a trace function). At most 64 frames are kept. Nil for none.
+    public var guestStack: (() -> [GuestFrame])? {
+        get { core.guestStack }
+        set { core.guestStack = newValue }
+    }
+
     /// Whether this heap prints a line per collection on standard error
     /// (`HAKOGC_TRACE=1` turns it on for every heap). Owner thread (checked).
     public var traceCollections: Bool {

@@ -19,12 +19,29 @@ struct StackTable {
     private var symbols: [UInt: Symbolizer.Symbol] = [:]
     private var nextID: UInt64 = 1
 
-    /// The id of the calling thread's stack (this function's caller outward).
-    mutating func captureAndIntern() -> UInt64 {
-        withUnsafeTemporaryAllocation(of: UnsafeMutableRawPointer?.self, capacity: StackTable.maxDepth) { buffer in
+    /// Guest-language frames (`GuestFrame`) get addresses of their own: this bit
+    /// set, and an index into `guestFrames`. Native code never lives there.
+    static let guestBit: UInt = 1 << 63
+    private var guestIDs: [GuestFrame: UInt] = [:]
+    private var guestFrames: [GuestFrame] = []
+
+    /// The id of the calling thread's stack (this function's caller outward), under
+    /// `guest` frames (innermost first) when the heap's runtime gave some.
+    mutating func captureAndIntern(guest: [GuestFrame] = []) -> UInt64 {
+        var frames: [UInt] = []
+        for g in guest {
+            if let id = guestIDs[g] {
+                frames.append(id)
+            } else {
+                let id = StackTable.guestBit | UInt(guestFrames.count)
+                guestIDs[g] = id
+                guestFrames.append(g)
+                frames.append(id)
+            }
+        }
+        return withUnsafeTemporaryAllocation(of: UnsafeMutableRawPointer?.self, capacity: StackTable.maxDepth) { buffer in
             let n = Int(hako_unw_backtrace(buffer.baseAddress, Int32(StackTable.maxDepth)))
-            var frames: [UInt] = []
-            frames.reserveCapacity(n)
+            frames.reserveCapacity(frames.count + n)
             for i in 0..<max(0, n) { frames.append(UInt(bitPattern: buffer[i])) }
             return intern(frames)
         }
@@ -47,8 +64,14 @@ struct StackTable {
         guard let frames = byID[id] else { return [] }
         var out: [String] = []
         var trimming = true
-        for (depth, pc) in frames.enumerated() {
-            let symbol = self.symbol(pc, depth: depth)
+        var nativeDepth = 0
+        for pc in frames {
+            let symbol = self.symbol(pc, depth: nativeDepth)
+            if symbol.flags & 4 != 0 {  // a guest frame: kept, and native trimming starts below it
+                out.append("\(symbol.name) (\(symbol.file))")
+                continue
+            }
+            nativeDepth += 1
             if trimming && symbol.flags != 0 { continue }
             trimming = false
             out.append(symbol.name.isEmpty ? "?" : symbol.name)
@@ -58,6 +81,13 @@ struct StackTable {
 
     private mutating func symbol(_ pc: UInt, depth: Int) -> Symbolizer.Symbol {
         if let known = symbols[pc] { return known }
+        if pc & StackTable.guestBit != 0 {
+            let g = guestFrames[Int(pc & ~StackTable.guestBit)]
+            let symbol = Symbolizer.Symbol(pc: pc, name: g.function, flags: 4, offset: UInt(g.line),
+                                           file: g.line > 0 ? "\(g.file):\(g.line)" : g.file)
+            symbols[pc] = symbol
+            return symbol
+        }
         let symbol = Symbolizer.symbol(pc, isReturnAddress: depth > 0)
         symbols[pc] = symbol
         return symbol
@@ -68,9 +98,10 @@ struct StackTable {
     mutating func takeDefinitions() -> [[UInt8]] {
         var out: [[UInt8]] = []
         for (id, frames) in pending {
+            let guests = frames.prefix { $0 & StackTable.guestBit != 0 }.count
             for (depth, pc) in frames.enumerated() where !named.contains(pc) {
                 named.insert(pc)
-                out.append(symbol(pc, depth: depth).record)
+                out.append(symbol(pc, depth: depth - guests).record)
             }
             var stack = RecordBuilder(.stack)
             stack.word(id)
@@ -80,6 +111,21 @@ struct StackTable {
         }
         pending.removeAll()
         return out
+    }
+}
+
+/// One frame of a guest language's stack (a Python function, say), as a runtime
+/// reports it for allocation samples (`Heap.guestStack`). A plain value.
+public struct GuestFrame: Hashable, Sendable {
+    public var function: String
+    public var file: String
+    /// 0 when unknown.
+    public var line: Int
+
+    public init(function: String, file: String = "", line: Int = 0) {
+        self.function = function
+        self.file = file
+        self.line = line
     }
 }
 
@@ -99,7 +145,8 @@ enum Symbolizer {
         let pc: UInt
         /// Demangled; "" when no symbol covers the address.
         let name: String
-        /// Bit 0: HakoGC's code; bit 1: runtime or library code (symbol record flags).
+        /// Bit 0: HakoGC's code; bit 1: runtime or library code; bit 2: a guest
+        /// frame (`name` its function, `file` "file:line") (symbol record flags).
         let flags: UInt64
         let offset: UInt
         let file: String
