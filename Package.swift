@@ -27,6 +27,12 @@ let package = Package(
         .executable(name: "gcstat", targets: ["gcstat"]),
         .executable(name: "hako-demo", targets: ["hako-demo"]),
     ],
+    // Only gcstat depends on packages (mirrored versions: the env notes); the
+    // libraries GcCore, GcTypes, CrossBoundary and GcProfiler depend on none.
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    ],
     targets: [
         .systemLibrary(
             name: "CJemalloc", pkgConfig: "jemalloc",
@@ -41,7 +47,13 @@ let package = Package(
         .target(name: "CHakoGC"),
         .target(name: "CrossBoundary", dependencies: ["GcCore", "CHakoGC"]),
         .target(name: "GcProfiler", dependencies: ["GcCore", "CUnwind"]),
-        .executableTarget(name: "gcstat", dependencies: ["GcProfiler"]),
+        // gcstat's views, a library of their own so that tests reach them.
+        .target(
+            name: "GcStatKit",
+            dependencies: ["GcProfiler", "GcCore", .product(name: "Histogram", package: "hdrhistogram-swift")]),
+        .executableTarget(
+            name: "gcstat",
+            dependencies: ["GcStatKit", "GcProfiler", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "hako-demo", dependencies: ["GcTypes", "GcProfiler"]),
         .target(name: "GcTestSupport", dependencies: ["GcCore"], path: "Tests/GcTestSupport"),
         .testTarget(
@@ -49,6 +61,7 @@ let package = Package(
         .testTarget(name: "GcTypesTests", dependencies: ["GcTypes"]),
         .testTarget(name: "CrossBoundaryTests", dependencies: ["CrossBoundary", "GcCore"]),
         .testTarget(name: "GcProfilerTests", dependencies: ["GcProfiler", "GcCore"]),
+        .testTarget(name: "GcStatTests", dependencies: ["GcStatKit", "GcProfiler", "GcCore"], resources: [.copy("Logs")]),
         .testTarget(
             name: "StressTests", dependencies: ["GcCore", "GcTypes", "GcTestSupport"],
             path: "StressTests"),

@@ -175,10 +175,12 @@ def cases(args):
                     ["total_s", "mops", "rss_mb"], "HakoGC GcTypes"))
     # The profiler's cost (issue 14): the same program with profiling off and on,
     # switched on by the environment as a user would (docs/profiling.md).
-    prof_log = os.path.join(HERE, ".build", "bench-profile.hgclog")
+    # One log per configuration: truncating the 60 MB an every-allocation run wrote
+    # cost the next run 50 ms (seen at depth 14).
     def profiled(argv, rate=None):
-        env = ["/usr/bin/env", f"HAKOGC_PROFILE={prof_log}"] + ([f"HAKOGC_PROFILE_RATE={rate}"] if rate else [])
-        return env + argv
+        name = f"bench-profile-{os.path.basename(argv[0])}-{rate or 'default'}.hgclog"
+        env = ["/usr/bin/env", f"HAKOGC_PROFILE={os.path.join(HERE, '.build', name)}"]
+        return env + ([f"HAKOGC_PROFILE_RATE={rate}"] if rate else []) + argv
     n = 16 if q else 18
     bt = swift("binary-trees-hako") + [str(n)]
     out.append(Case("profiling", f"binary-trees depth {n}", [

@@ -8,8 +8,10 @@ swift build -c release
 out="${HAKO_DEMO_LOG:-.build/hako-demo.hgclog}"
 trace=.build/hako-demo.trace
 # Profiling is switched on by the environment, not by flags (docs/profiling.md):
-# the event log with allocation samples, and a line per collection on stderr.
-HAKOGC_PROFILE="$out" HAKOGC_TRACE=1 .build/release/hako-demo "$@" 2>"$trace"
+# the event log with allocation samples, a line per collection on stderr, and a
+# leak check at exit (the heap is a global, alive then: the report says what holds
+# the documents the index keeps).
+HAKOGC_PROFILE="$out" HAKOGC_TRACE=1 HAKOGC_LEAKCHECK=1 .build/release/hako-demo "$@" 2>"$trace"
 echo "HAKOGC_TRACE: $(grep -c '^hakogc: heap' "$trace") lines in $trace; the first three:"
 grep '^hakogc: heap' "$trace" | head -3
 grep -v '^hakogc: heap' "$trace" >&2 || true

@@ -20,7 +20,7 @@ modules="$(swift build --scratch-path "$scratch" --show-bin-path)/Modules"
 # Through SIL (not only -typecheck): region-isolation errors are SIL diagnostics.
 compile() {
   swiftc -emit-sil -o /dev/null -swift-version 6 -module-name SendableCheck \
-    -I "$modules" -I Sources/CJemalloc "$1" 2>&1 || true
+    -I "$modules" -I Sources/CJemalloc -I Sources/CUnwind "$1" 2>&1 || true
 }
 
 status=0

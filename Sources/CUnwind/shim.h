@@ -1,9 +1,5 @@
 #ifndef HAKO_CUNWIND_SHIM_H
 #define HAKO_CUNWIND_SHIM_H
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* dladdr */
-#endif
-#include <dlfcn.h>
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 #include <stdint.h>
@@ -24,12 +20,5 @@ static inline int hako_unw_proc_name(uintptr_t ip, char *buffer, size_t size, ui
   int status = accessors->get_proc_name(unw_local_addr_space, (unw_word_t)ip, buffer, size, &off, 0);
   *offset = (uintptr_t)off;
   return status;
-}
-/* The path of the object file mapped at `pc` (dladdr names it even where it has
-   no symbol), or NULL. */
-static inline const char *hako_object_file(uintptr_t pc) {
-  Dl_info info;
-  if (dladdr((const void *)pc, &info) == 0) return 0;
-  return info.dli_fname;
 }
 #endif

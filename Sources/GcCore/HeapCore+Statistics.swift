@@ -53,7 +53,7 @@ extension HeapCore {
         let type = descriptor(of: object).takeUnretainedValue()
         guard let count = type.outsideBytes else { return 0 }
         // Code of the type's layer: inside the trace window, so it can only read.
-        let saved = beginUserTrace(typeIndex: object.typeIndex)
+        let saved = beginUserTrace(typeIndex: HotState.outsideBytesFunction)
         defer { endUserTrace(saved) }
         return count(object.payload)
     }

@@ -659,6 +659,10 @@ struct HotState {
     static let registrationProbe = -2
     /// A runtime's guest-stack provider runs (a sample is being taken).
     static let guestStackProvider = -3
+    /// A layer's `rootDescriber` runs (a leak check names holders).
+    static let rootDescriber = -4
+    /// A type's `outsideBytes` function runs (detailed statistics).
+    static let outsideBytesFunction = -5
     /// The minor collector's check of what trace functions report (`traced`).
     @usableFromInline var traceBalance: UInt64 = 0
     @usableFromInline var restoreBalance: UInt64 = 0

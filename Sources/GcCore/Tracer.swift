@@ -198,8 +198,10 @@ extension HeapCore {
         let who = index > 0 ? "the trace function of \(registry.descriptor(atIndex: index).name)"
             : index == HotState.registrationProbe ? "a trace function, run on stand-ins while its type registers,"
             : index == HotState.guestStackProvider ? "the heap's guestStack provider (run while an allocation is sampled)"
+            : index == HotState.rootDescriber ? "the heap's rootDescriber (run by a leak check)"
+            : index == HotState.outsideBytesFunction ? "a type's outsideBytes function (run for detailed statistics)"
             : "a collection bridge's marking callback"
-        let what = index == HotState.guestStackProvider ? "user code called back by the heap changed it" : "a trace function changed the heap"
+        let what = index <= HotState.guestStackProvider ? "user code called back by the heap changed it" : "a trace function changed the heap"
         fatalError("HakoGC: \(what): \(who) called \(call) while the collector was reading references; trace must only report the references its value holds (no release, store, allocation, mutate, pin or weak upgrade)")
     }
 

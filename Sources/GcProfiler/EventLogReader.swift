@@ -44,6 +44,9 @@ public struct EventLogContents {
         /// A guest-language frame a runtime reported (`name` its function, `file`
         /// "file:line"); guest frames stand above the native ones.
         public var isGuest = false
+        /// "File.swift:123", once `resolveSourceLines()` found it (nil before, and
+        /// without debug information).
+        public var location: String? = nil
     }
 
     /// An executable mapping of the profiled process (for symbolizing with its files).
@@ -134,6 +137,9 @@ extension EventLogContents {
     public struct Site: Equatable {
         /// The first frame below HakoGC's own (a guest frame when a runtime gave them).
         public var name: String
+        /// Its source location: the guest frame's file and line, or a native frame's
+        /// once `resolveSourceLines()` ran; nil when unknown.
+        public var location: String? = nil
         public var allocatedObjects = 0.0, allocatedBytes = 0.0
         /// Sampled before the moment asked for and not freed by then.
         public var inUseObjects = 0.0, inUseBytes = 0.0
@@ -145,9 +151,11 @@ extension EventLogContents {
     public func sites(at nanos: UInt64? = nil) -> [Site] {
         var sites: [String: Site] = [:]
         for s in samples where nanos.map({ s.atNanos <= $0 }) ?? true {
-            let name = frames(ofStack: s.stack).first.flatMap { symbols[$0]?.name }.flatMap { $0.isEmpty ? nil : $0 } ?? "?"
+            let top = frames(ofStack: s.stack).first.flatMap { symbols[$0] }
+            let name = top.flatMap { $0.name.isEmpty ? nil : $0.name } ?? "?"
+            let location = top.flatMap { $0.isGuest ? $0.file : $0.location }
             let w = s.weight
-            sites[name, default: Site(name: name)].allocatedObjects += w
+            sites[name, default: Site(name: name, location: location)].allocatedObjects += w
             sites[name, default: Site(name: name)].allocatedBytes += w * Double(s.bytes)
             let freed = s.freedAtNanos.map { f in nanos.map { f <= $0 } ?? true } ?? false
             if !freed {
@@ -165,16 +173,18 @@ public enum EventLogError: Error, CustomStringConvertible {
     case notAnEventLog(path: String)
     /// Written by a newer format version than `EventLog.version`.
     case unsupportedVersion(Int)
-    /// A line (version 1, 1-based) or record (version 2: its byte offset) that is not
-    /// valid for its kind.
+    /// A line (version 1, 1-based) that is not a valid record of its kind.
     case malformed(line: Int, reason: String)
+    /// A version-2 record (at this byte offset) that is not valid for its kind.
+    case malformedRecord(offset: Int, reason: String)
 
     /// A one-line message.
     public var description: String {
         switch self {
         case let .notAnEventLog(path): "\(path) is not a HakoGC event log (no HAKOGC magic, no header line)"
         case let .unsupportedVersion(v): "event log version \(v) is newer than this reader (\(EventLog.version))"
-        case let .malformed(line, reason): "record at \(line): \(reason)"
+        case let .malformed(line, reason): "line \(line): \(reason)"
+        case let .malformedRecord(offset, reason): "record at byte \(offset): \(reason)"
         }
     }
 }
@@ -204,11 +214,11 @@ extension EventLogContents {
             var r = try RecordReader(bytes, at: offset)
             let at = offset
             offset += r.size
-            func bad(_ why: String) -> EventLogError { .malformed(line: at, reason: "\(r.kindName): \(why)") }
+            func bad(_ why: String) -> EventLogError { .malformedRecord(offset: at, reason: "\(r.kindName): \(why)") }
             guard let kind = ProfileRecordKind(rawValue: r.kind) else { skippedRecords += 1; continue }
             switch kind {
             case .process:
-                wallClockNanos = try r.word(); startNanos = try r.word(); pid = Int(try r.word())
+                wallClockNanos = try r.word(); startNanos = try r.word(); pid = Int(truncatingIfNeeded: try r.word())
                 sampleRate = try r.word(); label = try r.string(); executable = try r.string()
             case .heapStart:
                 let id = try r.word()
@@ -216,21 +226,22 @@ extension EventLogContents {
                 heaps.append(HeapRecord(id: id, startNanos: try r.word()))
             case .collection:
                 let heap = try r.word()
-                let sequence = Int(try r.word())
-                let kindIndex = Int(try r.word()), reasonIndex = Int(try r.word())
+                let sequence = Int(truncatingIfNeeded: try r.word())
+                let kindIndex = try r.word(), reasonIndex = try r.word()
                 let kinds: [CollectionKind] = [.minor, .full, .fullSlice]
                 guard kindIndex < kinds.count, reasonIndex < CollectionReason.allCases.count else {
                     throw bad("kind \(kindIndex) or reason \(reasonIndex) out of range")
                 }
+                let kind = kinds[Int(kindIndex)], reason = CollectionReason.allCases[Int(reasonIndex)]
                 var w: [Int] = []
                 let start = try r.word(), pause = try r.word()
-                for _ in 0..<10 { w.append(Int(try r.word())) }
-                let n = Int(try r.word())
+                for _ in 0..<10 { w.append(Int(truncatingIfNeeded: try r.word())) }
+                let n = try r.word()
                 guard n <= 64 else { throw bad("\(n) phases") }
                 var phases: [UInt64] = []
                 for _ in 0..<n { phases.append(try r.word()) }
                 collections.append(CollectionEvent(
-                    sequence: sequence, kind: kinds[kindIndex], reason: CollectionReason.allCases[reasonIndex],
+                    sequence: sequence, kind: kind, reason: reason,
                     startNanos: start, pauseNanos: pause, phaseNanos: phases, roots: w[0], visited: w[1],
                     freedObjects: w[2], freedBytes: w[3], finalized: w[4], resurrected: w[5],
                     liveObjectsBefore: w[6], liveObjectsAfter: w[7], liveBytesBefore: w[8], liveBytesAfter: w[9]))
@@ -249,7 +260,7 @@ extension EventLogContents {
                     unmatchedFrees += 1
                 }
             case .stack:
-                let id = try r.word(), n = Int(try r.word())
+                let id = try r.word(), n = try r.word()
                 guard n <= 4096 else { throw bad("\(n) frames") }
                 var frames: [UInt64] = []
                 for _ in 0..<n { frames.append(try r.word()) }
@@ -264,25 +275,23 @@ extension EventLogContents {
             case .snapshot:
                 _ = try r.word()  // the heap
                 let when = try r.word()
-                var c: [String: UInt64] = [:]
-                for name in SnapshotLayout.counters { c[name] = try r.word() }
-                var s = HeapStatistics(counters: c)
-                let n = Int(try r.word())
+                var s = HeapStatistics(counters: try r.counters(SnapshotLayout.counters))
+                let n = try r.word()
                 guard n <= 1 << 16 else { throw bad("\(n) types") }
                 var perType: [HeapStatistics.TypeStatistics] = []
                 for _ in 0..<n {
                     let id = try r.word(), objects = try r.word(), bytes = try r.word(), outside = try r.word()
                     let name: String = typeNames[id] ?? "0x\(String(id, radix: 16))"
                     let entry = HeapStatistics.TypeStatistics(
-                        name: name, typeID: id, liveObjects: Int(objects), liveBytes: Int(bytes), outsideBytes: Int(outside))
+                        name: name, typeID: id, liveObjects: Int(truncatingIfNeeded: objects),
+                        liveBytes: Int(truncatingIfNeeded: bytes), outsideBytes: Int(truncatingIfNeeded: outside))
                     perType.append(entry)
                 }
                 s.perType = n > 0 ? perType : nil
                 snapshots.append((when, s))
             case .heapEnd:
                 let id = try r.word(), when = try r.word(), duration = try r.word()
-                var c: [String: UInt64] = [:]
-                for name in SnapshotLayout.endCounters { c[name] = try r.word() }
+                let c = try r.counters(SnapshotLayout.endCounters)
                 if let i = heapIndex[id] {
                     heaps[i].endNanos = when
                     heaps[i].durationNanos = duration
@@ -312,13 +321,13 @@ struct RecordReader {
     private let limit: Int
 
     init(_ bytes: [UInt8], at offset: Int) throws {
-        guard offset + 8 <= bytes.count else { throw EventLogError.malformed(line: offset, reason: "a truncated record header") }
+        guard offset + 8 <= bytes.count else { throw EventLogError.malformedRecord(offset: offset, reason: "a truncated record header") }
         self.bytes = bytes
         let header = RecordReader.load(bytes, offset)
         kind = UInt16(truncatingIfNeeded: header)
         size = Int(header >> 32)
         guard size >= 8, size % 8 == 0, offset + size <= bytes.count else {
-            throw EventLogError.malformed(line: offset, reason: "record size \(size) does not fit the file (\(bytes.count - offset) bytes left)")
+            throw EventLogError.malformedRecord(offset: offset, reason: "record size \(size) does not fit the file (\(bytes.count - offset) bytes left)")
         }
         cursor = offset + 8
         limit = offset + size
@@ -333,14 +342,30 @@ struct RecordReader {
     }
 
     mutating func word() throws -> UInt64 {
-        guard cursor + 8 <= limit else { throw EventLogError.malformed(line: limit - size, reason: "\(kindName) record too short") }
+        guard cursor + 8 <= limit else { throw EventLogError.malformedRecord(offset: limit - size, reason: "\(kindName) record too short") }
         defer { cursor += 8 }
         return RecordReader.load(bytes, cursor)
     }
 
+    /// A counter count, then that many counters, named by `names` in order
+    /// (counters past the names — added by a newer writer — are skipped; names past
+    /// the count read as absent).
+    mutating func counters(_ names: [String]) throws -> [String: UInt64] {
+        let n = try word()
+        guard n <= 4096 else { throw EventLogError.malformedRecord(offset: limit - size, reason: "\(kindName) record claims \(n) counters") }
+        var out: [String: UInt64] = [:]
+        for i in 0..<Int(n) {
+            let v = try word()
+            if i < names.count { out[names[i]] = v }
+        }
+        return out
+    }
+
     mutating func string() throws -> String {
-        let n = Int(try word())
-        guard n <= limit - cursor else { throw EventLogError.malformed(line: limit - size, reason: "a string of \(n) bytes overruns its \(kindName) record") }
+        let w = try word()
+        guard w <= UInt64(limit - cursor) else { throw EventLogError.malformedRecord(offset: limit - size, reason: "a string of \(w) bytes overruns its \(kindName) record") }
+        let n = Int(w)
+        guard n <= limit - cursor else { throw EventLogError.malformedRecord(offset: limit - size, reason: "a string of \(n) bytes overruns its \(kindName) record") }
         let s = String(decoding: bytes[cursor..<cursor + n], as: UTF8.self)
         cursor += (n + 7) / 8 * 8
         return s
@@ -370,6 +395,8 @@ extension HeapStatistics {
         pinnedObjects = v("pinnedObjects")
         fullSlices = v("fullSlices")
         outsideBytes = v("outsideBytes")
+        conversionCopies = v("conversionCopies")
+        conversionCopyBytes = v("conversionCopyBytes")
         freedByCollector = v("freedByCollector")
         freedByCount = freedObjects - freedByCollector
     }

@@ -103,6 +103,42 @@ private let leaf = try! TypeRegistry.shared.register(TypeDescriptor(name: "hako.
         heap.release(held)
     }
 
+    /// The heap's callbacks for profiling may only read: a guest-stack provider, a
+    /// root describer or an outside-bytes function that allocates stops the process,
+    /// naming itself.
+    @Test func profilingCallbacksThatChangeTheHeapStop() async {
+        let provider = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let heap = Heap()
+            let file = try! ProfileFile(path: "/dev/null", sampleRate: 1)
+            file.attach(heap)
+            heap.guestStack = { _ = try? heap.allocate(leaf); return [] }
+            _ = try heap.allocate(leaf)
+        }
+        let providerText = String(decoding: provider?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(providerText.contains("guestStack provider"), "stderr: \(providerText)")
+        let describer = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let heap = Heap()
+            let held = try heap.allocate(leaf)
+            heap.rootDescriber = { _ in heap.release(held); return nil }
+            _ = heap.leakCheck()
+        }
+        let describerText = String(decoding: describer?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(describerText.contains("rootDescriber"), "stderr: \(describerText)")
+        let outside = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let type = try! TypeRegistry.shared.register(TypeDescriptor(
+                name: "hako.tests/AllocatingOutside", payloadSize: 8, outsideBytes: { payload in
+                    let heap = Heap.owning(ObjectRef(payload - 16))
+                    _ = try? heap.allocate(leaf)
+                    return 0
+                }))
+            let heap = Heap()
+            _ = try heap.allocate(type)
+            _ = heap.statistics(detailed: true)
+        }
+        let outsideText = String(decoding: outside?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(outsideText.contains("outsideBytes function"), "stderr: \(outsideText)")
+    }
+
     /// HAKOGC_LEAKCHECK=strict in a child: a heap that ends with an object still held
     /// is reported on standard error and in the log, and the exit status is 1.
     @Test func strictLeakCheckFailsTheProcess() async throws {
@@ -121,6 +157,23 @@ private let leaf = try! TypeRegistry.shared.register(TypeDescriptor(name: "hako.
         #expect(stderr.contains("a cycle of 4 objects") && stderr.contains("exiting with status 1"))
         let log = try EventLogContents(path: path)
         #expect(log.isComplete && log.leaks.count == 1 && log.leaks[0].isCycle && log.leaks[0].objects == 4)
+    }
+
+    /// A pinned object left when its heap ends is a forgotten pin, reported with
+    /// the site of the pin (HAKOGC_LEAKCHECK alone captures pin stacks).
+    @Test func aPinLeftAtTeardownIsReportedWithItsSite() async {
+        let result = await #expect(processExitsWith: .success, observing: [\.standardErrorContent]) {
+            setenv("HAKOGC_LEAKCHECK", "1", 1)
+            var heap: Heap? = Heap()
+            let object = try! heap!.allocate(leaf)
+            pinAtSiteP(heap!, object)
+            heap!.release(object)
+            heap = nil
+            exit(0)
+        }
+        let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(text.contains("forgotten pins: 1") && text.contains("hako.tests/LeakLeaf pinned at"), "stderr: \(text)")
+        #expect(text.contains("pinAtSiteP"), "stderr: \(text)")
     }
 
     /// HAKOGC_LEAKCHECK=1 reports and leaves the exit status alone; a clean heap

@@ -63,6 +63,14 @@ private func site(_ log: EventLogContents, _ sample: EventLogContents.Sample) ->
         #expect(log.samples.count > 500 && log.unmatchedFrees == 0)
         #expect(log.samples.allSatisfy { $0.freedAtNanos != nil && !$0.freedByCollector })  // freed by count
         #expect(log.typeNames[small.typeID] == "hako.tests/ProfiledSmall")
+        // File and line, offline, from the test binary's debug information (debug
+        // builds; the release runs of the test command are built without it).
+        #if DEBUG
+        var resolved = log
+        #expect(resolved.resolveSourceLines() > 0)
+        let siteA = resolved.sites().first { $0.name.contains("allocateAtSiteA") }
+        #expect(siteA?.location?.contains("ProfilerTests.swift:") == true, "location: \(String(describing: siteA?.location))")
+        #endif
     }
 
     /// Every allocation sampled: frees by count and by the collector are matched to

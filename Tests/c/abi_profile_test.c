@@ -15,7 +15,7 @@ static int passed = 0, failed = 0;
     fprintf(stderr, "FAIL %s:%d: %s (last error: %s)\n", __FILE__, __LINE__, #cond, hgc_last_error()); } } while (0)
 
 static hgc_heap heap;
-static uint64_t cell_type;
+static uint64_t cell_type, link_type;
 static int guest_calls = 0;
 static hgc_status alloc_from_callback = HGC_OK;
 
@@ -104,6 +104,18 @@ static void run(uint32_t mode, const char *path) {
     for (int i = 0; i < 4; i++) CHECK(hgc_release(heap, kept[i]) == HGC_OK);
     CHECK(hgc_leak_check(heap, NULL, 0, &length, &objects) == HGC_OK && objects == 0);
 
+    /* a cycle of three held by one forgotten handle: one group, with that holder */
+    hgc_value ring[3];
+    for (int i = 0; i < 3; i++) CHECK(hgc_alloc(heap, link_type, 0, &ring[i]) == HGC_OK);
+    for (int i = 0; i < 3; i++) CHECK(hgc_store(heap, ring[i], 0, ring[(i + 1) % 3]) == HGC_OK);
+    for (int i = 1; i < 3; i++) CHECK(hgc_release(heap, ring[i]) == HGC_OK);
+    char report[2048];
+    CHECK(hgc_leak_check(heap, report, sizeof report, &length, &objects) == HGC_OK && objects == 3);
+    CHECK(strstr(report, "in 1 groups") != NULL && strstr(report, "a cycle of 3 objects (3× demo.c/ProfiledLink)") != NULL);
+    if (mode == HGC_MODE_CHECKED) CHECK(strstr(report, "held by 1 C handle not released") != NULL);
+    CHECK(hgc_release(heap, ring[0]) == HGC_OK);
+    CHECK(hgc_leak_check(heap, NULL, 0, &length, &objects) == HGC_OK && objects == 0);
+
     CHECK(hgc_profile_set_guest_stack(heap, NULL, NULL) == HGC_OK);
     CHECK(hgc_profile_detach(profile, heap) == HGC_OK);
     CHECK(hgc_heap_destroy(heap) == HGC_OK);
@@ -113,7 +125,7 @@ static void run(uint32_t mode, const char *path) {
 
     log_summary s = read_log(path);
     CHECK(s.magic_ok && s.process_end == 1);
-    CHECK(s.samples == 200 && s.collections >= 1);
+    CHECK(s.samples == 203 && s.collections >= 1);  /* 200 cells, 3 ring links */
     CHECK(s.guest_make == 1 && s.guest_main == 1 && s.guest_line == 12);
 }
 
@@ -123,6 +135,11 @@ int main(void) {
     vt.size = sizeof vt;
     vt.payload_size = 24;
     CHECK(hgc_register_type("demo.c/ProfiledCell", &vt, &cell_type) == HGC_OK);
+    static const uint32_t offsets[] = {0};
+    vt.payload_size = 16;
+    vt.reference_offsets = offsets;
+    vt.reference_count = 1;
+    CHECK(hgc_register_type("demo.c/ProfiledLink", &vt, &link_type) == HGC_OK);
     char path[64];
     snprintf(path, sizeof path, "/tmp/abi_profile_test-%d.hgclog", (int)getpid());
     run(HGC_MODE_CHECKED, path);

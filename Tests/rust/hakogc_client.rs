@@ -12,7 +12,7 @@ use std::cell::RefCell;
 use std::ffi::CStr;
 use std::os::raw::{c_char, c_void};
 
-// ---- The ABI it uses (hakogc.h, ABI 0x0105) ----------------------------------
+// ---- The ABI it uses (hakogc.h, ABI 0x0106) ----------------------------------
 
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -236,9 +236,9 @@ final class HeapProfiler {
         let s = core.statistics(detailed: false)
         let now = ProfileClock.nanos
         let counters = SnapshotLayout.endCounters(s)
-        append(.heapEnd, words: 3 + counters.count) { w in
-            w[0] = heapID; w[1] = now; w[2] = now &- startNanos
-            for (i, c) in counters.enumerated() { w[3 + i] = c }
+        append(.heapEnd, words: 4 + counters.count) { w in
+            w[0] = heapID; w[1] = now; w[2] = now &- startNanos; w[3] = UInt64(counters.count)
+            for (i, c) in counters.enumerated() { w[4 + i] = c }
         }
         flush()
         file.unregister(self)

@@ -51,7 +51,10 @@ public struct LeakReport: Sendable, Equatable, CustomStringConvertible {
         /// none was sampled).
         public var site: [String]
         public var objects: Int
+        /// Slot bytes.
         public var bytes: Int
+        /// Bytes the members hold outside the heap (`TypeDescriptor.outsideBytes`).
+        public var outsideBytes: Int = 0
         public var holder: Holder
         /// From the holder's object to the group's first object.
         public var path: [Step]
@@ -79,9 +82,10 @@ public struct LeakReport: Sendable, Equatable, CustomStringConvertible {
         var out = "hakogc: leak check of heap \(heapID): \(objects) objects, \(bytes) bytes still alive in \(groups.count) groups\n"
         for g in groups {
             let members = g.types.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.value)× \($0.key)" }
-            out += g.isCycle ? "  a cycle of \(g.objects) objects (\(members.joined(separator: ", "))), \(g.bytes) bytes\n"
-                : "  \(members.joined(separator: ", ")), \(g.bytes) bytes\n"
-            if !g.site.isEmpty { out += "    allocated at \(g.site.prefix(3).joined(separator: " ← "))\n" }
+            let outside = g.outsideBytes > 0 ? " (+\(g.outsideBytes) outside the heap)" : ""
+            out += g.isCycle ? "  a cycle of \(g.objects) objects (\(members.joined(separator: ", "))), \(g.bytes) bytes\(outside)\n"
+                : "  \(members.joined(separator: ", ")), \(g.bytes) bytes\(outside)\n"
+            if !g.site.isEmpty { out += "    allocated at \(LeakReport.render(site: g.site))\n" }
             out += "    held by \(LeakReport.describe(g.holder))\n"
             if g.path.count > 1 {
                 out += "    path: " + LeakReport.render(g.path) + "\n"
@@ -90,11 +94,21 @@ public struct LeakReport: Sendable, Equatable, CustomStringConvertible {
         if !pins.isEmpty {
             out += "  forgotten pins: \(pins.count)\n"
             for p in pins {
-                let site = p.site.isEmpty ? "" : " pinned at \(p.site.prefix(3).joined(separator: " ← "))"
+                let site = p.site.isEmpty ? "" : " pinned at \(LeakReport.render(site: p.site))"
                 out += "    \(p.typeName)\(site): keeps \(p.keepsObjects) objects, \(p.keepsBytes) bytes alive\n"
             }
         }
         return out
+    }
+
+    /// A site's first three distinct frames, innermost first (a recursion shows once,
+    /// with how deep it went).
+    public static func render(site: [String]) -> String {
+        var frames: [(name: String, count: Int)] = []
+        for f in site {
+            if frames.last?.name == f { frames[frames.count - 1].count += 1 } else { frames.append((f, 1)) }
+        }
+        return frames.prefix(3).map { $0.count > 1 ? "\($0.name) (×\($0.count))" : $0.name }.joined(separator: " ← ")
     }
 
     static func render(_ path: [Step]) -> String {
@@ -103,7 +117,7 @@ public struct LeakReport: Sendable, Equatable, CustomStringConvertible {
 
     static func describe(_ holder: Holder) -> String {
         switch holder {
-        case .pin(let site): site.isEmpty ? "a pin" : "a pin made at \(site.prefix(3).joined(separator: " ← "))"
+        case .pin(let site): site.isEmpty ? "a pin" : "a pin made at \(render(site: site))"
         case .described(let text): text
         case .outside(let n): "\(n) reference\(n == 1 ? "" : "s") from outside the heap (a GcRc, GcBox or ObjectRef count in Swift code)"
         }
@@ -185,7 +199,13 @@ extension HeapCore {
         func holder(_ r: Int) -> LeakReport.Holder {
             let o = objects[r]
             if pinCount(o) > 0 { return .pin(site: profiler.flatMap { p in p.pinSites[o.bits].map(p.names(ofStack:)) } ?? []) }
-            if let text = rootDescriber?(o) { return .described(text) }
+            if let describe = rootDescriber {
+                // User code of a layer, inside the trace window: it may only read.
+                let saved = beginUserTrace(typeIndex: HotState.rootDescriber)
+                let text = describe(o)
+                endUserTrace(saved)
+                if let text { return .described(text) }
+            }
             return .outside(count: Int(o.count) - inner[r])
         }
         func path(to i: Int) -> [LeakReport.Step] {
@@ -218,9 +238,10 @@ extension HeapCore {
             let sampled = list.first { profiler?.sampled[objects[$0].bits] != nil }
             report.groups.append(LeakReport.Group(
                 isCycle: key.cycle >= 0, types: types, site: sampled.map(site) ?? [], objects: list.count,
-                bytes: list.reduce(0) { $0 + bytesOf[$1] }, holder: holder(rootOf[first]), path: path(to: first)))
+                bytes: list.reduce(0) { $0 + bytesOf[$1] }, outsideBytes: list.reduce(0) { $0 + outsideBytes(of: objects[$1]) },
+                holder: holder(rootOf[first]), path: path(to: first)))
         }
-        report.groups.sort { ($0.bytes, $0.objects) > ($1.bytes, $1.objects) }
+        report.groups.sort { ($0.bytes + $0.outsideBytes, $0.objects) > ($1.bytes + $1.outsideBytes, $1.objects) }
         report.objects = objects.count
         report.bytes = bytesOf.reduce(0, +)
         for r in roots where pinCount(objects[r]) > 0 {

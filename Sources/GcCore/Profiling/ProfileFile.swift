@@ -120,7 +120,9 @@ public final class ProfileFile: @unchecked Sendable {
         var record = RecordBuilder(.snapshot)
         record.word(heapID)
         record.word(ProfileClock.nanos)
-        for c in SnapshotLayout.counters(statistics) { record.word(c) }
+        let counters = SnapshotLayout.counters(statistics)
+        record.word(UInt64(counters.count))
+        for c in counters { record.word(c) }
         let types = statistics.perType ?? []
         record.word(UInt64(types.count))
         for t in types {
@@ -230,7 +232,7 @@ public final class ProfileFile: @unchecked Sendable {
     static func executablePath() -> String {
         var buffer = [CChar](repeating: 0, count: 4096)
         let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        return n > 0 ? String(cString: buffer) : ""
+        return n > 0 ? String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
     }
 }
 

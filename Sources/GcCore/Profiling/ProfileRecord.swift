@@ -28,11 +28,12 @@
 // |      |              | (a guest frame: its line), name                                          |
 // |      |              | (string), file of the mapping (string)                                    |
 // | 8    | type         | type id, name (string)                                                     |
-// | 9    | snapshot     | heap, monotonic ns, the counters of `SnapshotLayout.counters`, type       |
+// | 9    | snapshot     | heap, monotonic ns, counter count C, C counters (`SnapshotLayout.counters` |
+// |      |              | names them in order; a reader skips those past its names), type          |
 // |      |              | count N, then N × (type id, live objects, live bytes, bytes held outside  |
 // |      |              | the heap)                                                                |
-// | 10   | heap-end     | heap, monotonic ns, ns since its heap-start, the counters of               |
-// |      |              | `SnapshotLayout.endCounters`                                              |
+// | 10   | heap-end     | heap, monotonic ns, ns since its heap-start, counter count C, C counters   |
+// |      |              | (`SnapshotLayout.endCounters`)                                            |
 // | 11   | mapping      | start, end, file offset, path (string)                                     |
 // | 12   | process-end  | monotonic ns, ns since the process record                                  |
 // | 13   | leak         | heap, flags (bit 0: a cycle; bit 1: a forgotten pin), objects, bytes,     |
@@ -72,7 +73,7 @@ public enum SnapshotLayout {
         "liveObjects", "liveBytes", "externalBytes", "committedBytes", "pages", "cachedEmptyPages",
         "allocatedObjects", "allocatedBytes", "freedObjects", "freedBytes", "minorCollections",
         "fullCollections", "totalPauseNanos", "maxPauseNanos", "finalizersRun", "pinnedObjects",
-        "fullSlices", "freedByCollector", "outsideBytes",
+        "fullSlices", "freedByCollector", "outsideBytes", "conversionCopies", "conversionCopyBytes",
     ]
     /// Heap-end counters, in order.
     public static let endCounters: [String] = [
@@ -85,7 +86,8 @@ public enum SnapshotLayout {
          s.allocatedObjects, s.allocatedBytes, s.freedObjects, s.freedBytes, s.minorCollections,
          s.fullCollections].map { UInt64(truncatingIfNeeded: $0) }
             + [s.totalPauseNanos, s.maxPauseNanos, UInt64(s.finalizersRun), UInt64(s.pinnedObjects),
-               UInt64(s.fullSlices), UInt64(s.freedByCollector), UInt64(s.outsideBytes)]
+               UInt64(s.fullSlices), UInt64(s.freedByCollector), UInt64(s.outsideBytes),
+               UInt64(s.conversionCopies), UInt64(s.conversionCopyBytes)]
     }
 
     static func endCounters(_ s: HeapStatistics) -> [UInt64] {

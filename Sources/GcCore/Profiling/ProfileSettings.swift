@@ -79,11 +79,10 @@ public struct ProfileSettings: Sendable {
         return (settings, file)
     }()
 
-    /// The file `HAKOGC_PROFILE` opened, if any (nil before the first heap is
-    /// created: the environment is read then). A program adds snapshots to it
-    /// without knowing whether profiling is on. Any thread.
-    public static var environmentFile: ProfileFile? { environmentRead ? environment.file : nil }
-    nonisolated(unsafe) static var environmentRead = false
+    /// The file `HAKOGC_PROFILE` opened, if any. A program adds snapshots to it
+    /// without knowing whether profiling is on. Any thread (asked before the first
+    /// heap exists, it reads the environment then).
+    public static var environmentFile: ProfileFile? { environment.file }
 
     /// Heaps still alive at exit are leak-checked (with `HAKOGC_LEAKCHECK`) and get
     /// their heap-end record, then the file closes; `strict` with a leak ends the
@@ -120,7 +119,6 @@ extension HeapCore {
     /// A new heap joins what the environment switched on.
     func adoptEnvironmentProfiling() {
         let env = ProfileSettings.environment
-        ProfileSettings.environmentRead = true
         guard env.settings.trace || env.file != nil || env.settings.leakCheck != .off else { return }
         attachProfiler(file: env.file, trace: env.settings.trace, leakCheck: env.settings.leakCheck)
         if env.settings.leakCheck != .off { LeakChecks.register(self) }

@@ -187,10 +187,34 @@ enum Symbolizer {
         }
     }
 
-    /// The path of the object file mapped at `pc` (dladdr names it even for a
-    /// function it has no symbol for).
+    /// The path of the object file mapped at `pc`, from /proc/self/maps (read again
+    /// when a library loaded since is asked about). Not `dladdr`: it needs
+    /// `_GNU_SOURCE`, which makes the C module's glibc types differ from Swift's.
     static func objectFile(_ pc: UInt) -> String? {
-        hako_object_file(pc).map { String(cString: $0) }
+        if let hit = executableMappings.withLock({ $0.first { pc >= $0.start && pc < $0.end }?.path }) { return hit }
+        let fresh = readMappings()
+        executableMappings.withLock { $0 = fresh }
+        return fresh.first { pc >= $0.start && pc < $0.end }?.path
+    }
+
+    private static let executableMappings = ProcessLock<[(start: UInt, end: UInt, offset: UInt, path: String)]>([])
+
+    /// The executable mappings of the process with a file behind them.
+    static func readMappings() -> [(start: UInt, end: UInt, offset: UInt, path: String)] {
+        guard let file = fopen("/proc/self/maps", "r") else { return [] }
+        defer { fclose(file) }
+        var out: [(start: UInt, end: UInt, offset: UInt, path: String)] = []
+        var line = [CChar](repeating: 0, count: 4096)
+        while fgets(&line, Int32(line.count), file) != nil {
+            let bytes = line.prefix { $0 != 0 && $0 != 10 }.map { UInt8(bitPattern: $0) }
+            let text = String(decoding: bytes, as: UTF8.self).split(separator: " ", omittingEmptySubsequences: true)
+            guard text.count >= 6, text[1].contains("x"), text[5].hasPrefix("/") else { continue }
+            let range = text[0].split(separator: "-")
+            guard range.count == 2, let start = UInt(range[0], radix: 16), let end = UInt(range[1], radix: 16),
+                  let offset = UInt(text[2], radix: 16) else { continue }
+            out.append((start, end, offset, text[5...].joined(separator: " ")))
+        }
+        return out
     }
 
     /// The demangled form of a Swift name; other names unchanged.
@@ -206,32 +230,17 @@ enum Symbolizer {
     /// Mapping records for the executable mappings of the process
     /// (/proc/self/maps), so a reader with the binaries can find file and line.
     static func mappingRecords() -> [[UInt8]] {
-        guard let file = fopen("/proc/self/maps", "r") else { return [] }
-        defer { fclose(file) }
-        var out: [[UInt8]] = []
-        var line = [CChar](repeating: 0, count: 4096)
-        while fgets(&line, Int32(line.count), file) != nil {
-            let text = String(cString: line).split(separator: " ", omittingEmptySubsequences: true)
-            guard text.count >= 6, text[1].contains("x"), text[5].hasPrefix("/") else { continue }
-            let range = text[0].split(separator: "-")
-            guard range.count == 2, let start = UInt64(range[0], radix: 16), let end = UInt64(range[1], radix: 16),
-                  let offset = UInt64(text[2], radix: 16) else { continue }
+        readMappings().map { m in
             var record = RecordBuilder(.mapping)
-            record.word(start)
-            record.word(end)
-            record.word(offset)
-            record.string(text[5].trimmingSuffix("\n"))
-            out.append(record.finish())
+            record.word(UInt64(m.start))
+            record.word(UInt64(m.end))
+            record.word(UInt64(m.offset))
+            record.string(m.path)
+            return record.finish()
         }
-        return out
     }
 }
 
-extension Substring {
-    fileprivate func trimmingSuffix(_ suffix: String) -> String {
-        hasSuffix(suffix) ? String(dropLast(suffix.count)) : String(self)
-    }
-}
 
 // The Swift runtime's demangler (swift/Demangling/Demangle.h: `swift_demangle`);
 // with a nil buffer it returns a malloc-ed string the caller frees.

@@ -38,10 +38,21 @@ enum TraceLine {
     static func fixed(_ value: Double, _ digits: Int) -> String {
         var scale = 1.0
         for _ in 0..<digits { scale *= 10 }
+        guard value.isFinite, abs(value * scale) < 9e18 else { return "\(value)" }  // a reader's damaged log
         let scaled = Int((value * scale).rounded())
         let whole = scaled / Int(scale), fraction = abs(scaled % Int(scale))
         guard digits > 0 else { return "\(whole)" }
         let f = String(fraction)
         return "\(scaled < 0 && whole == 0 ? "-" : "")\(whole)." + String(repeating: "0", count: digits - f.count) + f
+    }
+}
+
+extension CollectionEvent {
+    /// This event as a `HAKOGC_TRACE` line (newline included): `heapID` is the
+    /// heap's id in its process, `sinceStart` nanoseconds from the heap's start to the
+    /// event's end, `mutatorNanos` the time between the previous collection's end and
+    /// this one's start. For readers of logs (`gcstat trace`). Pure; any thread.
+    public func traceLine(heapID: UInt64, sinceStart: UInt64, mutatorNanos: UInt64) -> String {
+        TraceLine.format(heapID: heapID, self, sinceStart: sinceStart, mutatorNanos: mutatorNanos)
     }
 }

@@ -1,0 +1,99 @@
+// gcstat: turns HakoGC event logs into what people read (docs/gcstat.md).
+// Exit status: 0 fine, 1 a check failed (`leaks --fail`), 2 bad usage or an
+// unreadable log (one line naming the file and the record).
+import ArgumentParser
+import Foundation
+import GcProfiler
+import GcStatKit
+
+@main
+struct GcStat: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gcstat",
+        abstract: "Reads HakoGC event logs (HAKOGC_PROFILE=FILE, ProfileFile, hgc_profile_open).",
+        discussion: "Exit status: 0 fine, 1 a check failed, 2 bad usage or an unreadable log.",
+        subcommands: [Report.self, Trace.self, JSON.self, Leaks.self])
+}
+
+/// Options every command that reads one log shares.
+struct LogInput: ParsableArguments {
+    @Argument(help: "An event log (version 2, or version 1).")
+    var file: String
+
+    @Flag(help: "Do not look up file and line of native frames (they need the profiled binaries, by llvm-symbolizer or addr2line).")
+    var noSourceLines = false
+
+    /// The log, or exit 2 with one line naming the file and what is wrong.
+    func load() throws -> EventLogContents {
+        do {
+            var log = try EventLogContents(path: file)
+            if !noSourceLines { log.resolveSourceLines() }
+            return log
+        } catch {
+            FileHandle.standardError.write(Data("gcstat: \(file): \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+}
+
+/// Writes `text` to `-o FILE`, or to standard output.
+func emit(_ text: String, to output: String?) throws {
+    guard let output else { print(text, terminator: ""); return }
+    do {
+        try text.write(toFile: output, atomically: true, encoding: .utf8)
+    } catch {
+        FileHandle.standardError.write(Data("gcstat: cannot write \(output): \(error.localizedDescription)\n".utf8))
+        throw ExitCode(2)
+    }
+}
+
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Pauses by kind, minimum mutator utilisation, time by phase, reasons, top sites, leaks in brief, heap summary.")
+    @OptionGroup var input: LogInput
+    @Option(name: .shortAndLong, help: "Write here instead of standard output.")
+    var output: String?
+    @Option(help: "Also write HdrHistogram's percentile distribution of all pauses (microseconds) to this file.")
+    var hgrm: String?
+
+    func run() throws {
+        let log = try input.load()
+        try emit(TextReport.render(log), to: output)
+        if let hgrm { try emit(PauseStatistics(log).hgrm(), to: hgrm) }
+    }
+}
+
+struct Trace: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "One line per collection, as HAKOGC_TRACE prints them.")
+    @OptionGroup var input: LogInput
+    @Option(name: .shortAndLong, help: "Write here instead of standard output.")
+    var output: String?
+
+    func run() throws { try emit(TraceView.render(try input.load()), to: output) }
+}
+
+struct JSON: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "json", abstract: "The report's figures as JSON (schema in docs/gcstat.md).")
+    @OptionGroup var input: LogInput
+    @Option(name: .shortAndLong, help: "Write here instead of standard output.")
+    var output: String?
+
+    func run() throws { try emit(try JSONReport(try input.load()).encoded(), to: output) }
+}
+
+struct Leaks: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The leak checks' groups: by site and type, cycles as cycles, what holds each, forgotten pins.")
+    @OptionGroup var input: LogInput
+    @Option(name: .shortAndLong, help: "Write here instead of standard output.")
+    var output: String?
+    @Flag(help: "Exit 1 when the log records any leak or forgotten pin.")
+    var fail = false
+
+    func run() throws {
+        let log = try input.load()
+        try emit(LeakView.render(log), to: output)
+        if fail && !log.leaks.isEmpty { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import GcCore
+import GcProfiler
+@testable import GcStatKit
+import Testing
+
+// gcstat on committed logs: the demo's (version 2, with samples, snapshots and a leak
+// check) and a hand-written version-1 log. Golden outputs sit beside them
+// (Tests/GcStatTests/Logs); regenerate them with
+//   for log in demo v1; do .build/debug/gcstat report --no-source-lines Tests/GcStatTests/Logs/$log.hgclog > Tests/GcStatTests/Logs/$log.report.txt; ... done
+// after a deliberate change, and read the diff.
+
+private func logPath(_ name: String) throws -> String {
+    try #require(Bundle.module.path(forResource: "Logs/\(name)", ofType: nil))
+}
+
+private func golden(_ name: String) throws -> String {
+    try String(contentsOfFile: logPath(name), encoding: .utf8)
+}
+
+/// The gcstat binary built beside the test bundle.
+private func gcstat(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    let candidates = [bundle.appendingPathComponent("gcstat"), bundle.deletingLastPathComponent().appendingPathComponent("gcstat")]
+    let binary = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) })
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+}
+
+@Suite struct GcStatTests {
+    @Test(arguments: ["demo", "v1"])
+    func viewsMatchTheirGoldenOutput(_ name: String) throws {
+        let log = try EventLogContents(path: logPath("\(name).hgclog"))
+        #expect(TextReport.render(log) == (try golden("\(name).report.txt")))
+        #expect(TraceView.render(log) == (try golden("\(name).trace.txt")))
+        #expect((try JSONReport(log).encoded()) == (try golden("\(name).json")))
+        #expect(LeakView.render(log) == (try golden("\(name).leaks.txt")))
+    }
+
+    /// The figures mean what they say, checked against the log's own records.
+    @Test func demoReportAgreesWithTheRecords() throws {
+        let log = try EventLogContents(path: logPath("demo.hgclog"))
+        let json = JSONReport(log)
+        #expect(json.pauses["all"]?.count == UInt64(log.collections.count))
+        #expect(json.pauses["all"]?.totalNanos == log.collections.reduce(0) { $0 + $1.pauseNanos })
+        #expect(json.phaseNanos.values.reduce(0, +) == json.pauses["all"]?.totalNanos)  // phases add up
+        let sorted = log.collections.map(\.pauseNanos).sorted()
+        let p99 = sorted[Int((0.99 * Double(sorted.count)).rounded(.up)) - 1]
+        let reported = Double(json.pauses["all"]!.p99Nanos)
+        #expect(abs(reported - Double(p99)) <= Double(p99) * 0.001 + 1)  // HdrHistogram: 3 significant digits
+        #expect(json.complete && json.leaks.contains { $0.kind == "cycle" })
+        #expect(TraceView.render(log).split(separator: "\n").count == log.collections.count)
+    }
+
+    @Test func minimumMutatorUtilisationOfAKnownSchedule() {
+        // A 10 ms run with a 1 ms pause at 2 ms and a 2 ms pause at 6 ms.
+        let pauses: [(start: UInt64, end: UInt64)] = [(2_000_000, 3_000_000), (6_000_000, 8_000_000)]
+        let mmu = { (w: UInt64) in MutatorUtilisation.minimum(pauses, window: w, begin: 0, end: 10_000_000) }
+        #expect(mmu(1_000_000) == 0)                 // inside the 2 ms pause
+        #expect(mmu(4_000_000) == 0.5)               // 2 ms of pause in a 4 ms window
+        #expect(abs((mmu(6_000_000) ?? 0) - 0.5) < 1e-9)  // [2, 8): 3 ms of 6
+        #expect(mmu(10_000_000) == 0.7)              // the whole run
+        #expect(mmu(20_000_000) == nil)              // longer than the run
+    }
+
+    @Test func theCommandLineExitsAsDocumented() throws {
+        let demo = try logPath("demo.hgclog")
+        let report = try gcstat(["report", "--no-source-lines", demo])
+        let expected = try golden("demo.report.txt")
+        #expect(report.status == 0 && report.stdout == expected)
+        #expect(try gcstat(["leaks", "--fail", "--no-source-lines", demo]).status == 1)
+        #expect(try gcstat(["leaks", "--fail", try logPath("v1.hgclog")]).status == 0)
+        #expect(try gcstat(["report"]).status == 64)  // ArgumentParser's usage error
+        let hgrm = FileManager.default.temporaryDirectory.appendingPathComponent("gcstat-\(UUID().uuidString).hgrm").path
+        defer { try? FileManager.default.removeItem(atPath: hgrm) }
+        #expect(try gcstat(["report", "--no-source-lines", "--hgrm", hgrm, demo]).status == 0)
+        let text = try String(contentsOfFile: hgrm, encoding: .utf8)
+        #expect(text.contains("Value") && text.contains("Percentile") && text.contains("#[Max"))
+    }
+
+    /// Unreadable input: exit 2 and one line naming the file and the place.
+    @Test func malformedLogsExitTwoNamingThePlace() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gcstat-bad-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let good = try Data(contentsOf: URL(fileURLWithPath: logPath("demo.hgclog")))
+        let v1 = try golden("v1.hgclog")
+        var newer = [UInt8](good)
+        newer[7] = 9
+        let cases: [(String, Data, String)] = [
+            ("empty", Data(), "not a HakoGC event log"),
+            ("truncated", good.prefix(good.count - 3), "record at byte"),
+            ("newer", Data(newer), "version 9 is newer"),
+            ("v1-wrong-type", Data(v1.replacingOccurrences(of: "\"pauseNanos\": 150000", with: "\"pauseNanos\": \"slow\"").utf8), "line 2"),
+            ("v1-truncated-line", Data((v1.split(separator: "\n")[0] + "\n" + v1.split(separator: "\n")[1].prefix(40) + "\n").utf8), "line 2"),
+            ("missing", Data(), "No such file"),
+        ]
+        for (name, data, expected) in cases {
+            let path = dir.appendingPathComponent("\(name).hgclog").path
+            if name != "missing" { try data.write(to: URL(fileURLWithPath: path)) }
+            let r = try gcstat(["report", path])
+            #expect(r.status == 2, "\(name): status \(r.status)")
+            #expect(r.stderr.hasPrefix("gcstat: \(path): ") && r.stderr.contains(expected) && r.stderr.split(separator: "\n").count == 1,
+                    "\(name): \(r.stderr)")
+        }
+        // An unknown record kind is skipped, not an error.
+        var unknown = [UInt8](good)
+        unknown.append(contentsOf: [0x63, 0, 0, 0, 16, 0, 0, 0] + [UInt8](repeating: 7, count: 8))
+        let path = dir.appendingPathComponent("unknown.hgclog").path
+        try Data(unknown).write(to: URL(fileURLWithPath: path))
+        let r = try gcstat(["report", "--no-source-lines", path])
+        #expect(r.status == 0 && r.stdout.contains("(1 records of unknown kinds skipped)"))
+    }
+
+    /// Damaged logs never crash the reader: 300 seeded corruptions of the demo's log,
+    /// each either read or refused with an `EventLogError`.
+    @Test func corruptedLogsAreReadOrRefusedNeverCrash() throws {
+        let good = [UInt8](try Data(contentsOf: URL(fileURLWithPath: logPath("demo.hgclog"))))
+        let seed = UInt64(ProcessInfo.processInfo.environment["HAKOGC_STRESS_SEED"] ?? "") ?? 0x5EED
+        var random = seed | 1
+        func next() -> UInt64 { random ^= random << 13; random ^= random >> 7; random ^= random << 17; return random }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gcstat-fuzz-\(UUID().uuidString).hgclog").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var refused = 0
+        for round in 0..<300 {
+            var bytes = good
+            for _ in 0..<(1 + Int(next() % 4)) {
+                let at = 8 + Int(next() % UInt64(bytes.count - 8))
+                bytes[at] = next() % 3 == 0 ? 0xFF : UInt8(truncatingIfNeeded: next())
+            }
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            do {
+                let log = try EventLogContents(path: path)
+                _ = TextReport.render(log)
+                _ = LeakView.render(log)
+            } catch is EventLogError {
+                refused += 1
+            } catch {
+                Issue.record("seed \(seed) round \(round): \(error)")
+            }
+        }
+        #expect(refused > 0, "seed \(seed): no corruption was refused")
+    }
+}
