@@ -40,6 +40,9 @@ let package = Package(
         .systemLibrary(
             name: "CUnwind", pkgConfig: "libunwind",
             providers: [.apt(["libunwind-dev"])]),
+        .systemLibrary(
+            name: "CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "GcCore", dependencies: (systemMalloc || mmapPages ? [] : ["CJemalloc"]) + ["CUnwind"],
             swiftSettings: pageDefines),
@@ -50,7 +53,7 @@ let package = Package(
         // gcstat's views, a library of their own so that tests reach them.
         .target(
             name: "GcStatKit",
-            dependencies: ["GcProfiler", "GcCore", .product(name: "Histogram", package: "hdrhistogram-swift")]),
+            dependencies: ["GcProfiler", "GcCore", "CZlib", .product(name: "Histogram", package: "hdrhistogram-swift")]),
         .executableTarget(
             name: "gcstat",
             dependencies: ["GcStatKit", "GcProfiler", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

@@ -17,3 +17,10 @@ grep '^hakogc: heap' "$trace" | head -3
 grep -v '^hakogc: heap' "$trace" >&2 || true
 echo
 .build/release/gcstat report "$out"
+# What other tools read, next to the log (docs/gcstat.md).
+.build/release/gcstat pprof "$out" -o "${out%.hgclog}.pb.gz"
+.build/release/gcstat chrome-trace "$out" -o "${out%.hgclog}.trace.json"
+echo
+echo "event log:     $out"
+echo "pprof profile: ${out%.hgclog}.pb.gz     (go tool pprof -top ${out%.hgclog}.pb.gz)"
+echo "Chrome trace:  ${out%.hgclog}.trace.json  (open it in https://ui.perfetto.dev, or chrome://tracing)"

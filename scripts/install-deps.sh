@@ -3,7 +3,7 @@
 # python3-dev for the CPython bridge test).
 # Usage: scripts/install-deps.sh [extra-package ...]
 set -euo pipefail
-packages=(libjemalloc-dev libunwind-dev pkg-config "$@")
+packages=(libjemalloc-dev libunwind-dev zlib1g-dev pkg-config "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test run: unit tests in a debug build (every check on), the C ABI programs
-# and the CPython bridge test, the stress tests in an optimized build, then
+# and the CPython bridge test, gcstat's outputs read by their tools (go tool
+# pprof), the stress tests in an optimized build, then
 # everything again under AddressSanitizer (optimized, free slots poisoned), then
 # under ThreadSanitizer. Sized for CI (about 10 minutes from a clean
 # clone on 2 cores).
@@ -17,5 +18,6 @@ scripts/test-c-abi.sh
 scripts/test-load.sh
 scripts/test-cpython.sh
 scripts/test-rust.sh
+scripts/test-gcstat.sh
 swift test -c release -Xswiftc -enable-testing --filter StressTests
 if [[ -z "${HAKOGC_SKIP_SANITIZERS:-}" ]]; then scripts/test-sanitizers.sh; fi

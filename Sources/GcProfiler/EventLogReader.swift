@@ -47,6 +47,9 @@ public struct EventLogContents {
         /// "File.swift:123", once `resolveSourceLines()` found it (nil before, and
         /// without debug information).
         public var location: String? = nil
+        /// The name as the symbol table has it (Swift's mangled form); "" for a guest
+        /// frame, or in logs written before it was recorded.
+        public var mangled = ""
     }
 
     /// An executable mapping of the profiled process (for symbolizing with its files).
@@ -95,6 +98,9 @@ public struct EventLogContents {
     /// Collection records, in file order, and the heap of each (0 in version 1).
     public var collections: [CollectionEvent] = []
     public var collectionHeaps: [UInt64] = []
+    /// Per collection: a full slice that finished its incremental cycle (false when
+    /// the log does not say: version 1, or the first version-2 logs).
+    public var collectionEndsCycle: [Bool] = []
     /// Snapshot records, in file order.
     public var snapshots: [(atNanos: UInt64, statistics: HeapStatistics)] = []
     public var heaps: [HeapRecord] = []
@@ -246,6 +252,7 @@ extension EventLogContents {
                     freedObjects: w[2], freedBytes: w[3], finalized: w[4], resurrected: w[5],
                     liveObjectsBefore: w[6], liveObjectsAfter: w[7], liveBytesBefore: w[8], liveBytesAfter: w[9]))
                 collectionHeaps.append(heap)
+                collectionEndsCycle.append(r.hasMore ? try r.word() & 1 != 0 : false)
             case .sample:
                 let s = Sample(heap: try r.word(), stack: try r.word(), address: try r.word(), typeID: try r.word(),
                                bytes: try r.word(), atNanos: try r.word(), rate: try r.word())
@@ -267,8 +274,10 @@ extension EventLogContents {
                 stacks[id] = frames
             case .symbol:
                 let pc = try r.word(), flags = try r.word(), off = try r.word()
-                symbols[pc] = Symbol(name: try r.string(), file: try r.string(), offset: off,
-                                     isRuntime: flags & 1 != 0, isNeutral: flags & 2 != 0, isGuest: flags & 4 != 0)
+                var symbol = Symbol(name: try r.string(), file: try r.string(), offset: off,
+                                    isRuntime: flags & 1 != 0, isNeutral: flags & 2 != 0, isGuest: flags & 4 != 0)
+                if r.hasMore { symbol.mangled = try r.string() }
+                symbols[pc] = symbol
             case .type:
                 let id = try r.word()
                 typeNames[id] = try r.string()
@@ -332,6 +341,9 @@ struct RecordReader {
         cursor = offset + 8
         limit = offset + size
     }
+
+    /// Whether the record has words left (a newer writer's trailing fields).
+    var hasMore: Bool { cursor < limit }
 
     var kindName: String { ProfileRecordKind(rawValue: kind).map { "\($0)" } ?? "kind \(kind)" }
 

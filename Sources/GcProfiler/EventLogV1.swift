@@ -57,6 +57,7 @@ extension EventLogContents {
                 case "collection":
                     collections.append(try decoder.decode(CollectionRecord.self, from: line).event)
                     collectionHeaps.append(0)
+                    collectionEndsCycle.append(false)
                 case "snapshot":
                     let s = try decoder.decode(SnapshotRecord.self, from: line)
                     snapshots.append((s.atNanos, s.statistics))

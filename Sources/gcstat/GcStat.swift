@@ -12,7 +12,7 @@ struct GcStat: ParsableCommand {
         commandName: "gcstat",
         abstract: "Reads HakoGC event logs (HAKOGC_PROFILE=FILE, ProfileFile, hgc_profile_open).",
         discussion: "Exit status: 0 fine, 1 a check failed, 2 bad usage or an unreadable log.",
-        subcommands: [Report.self, Trace.self, JSON.self, Leaks.self])
+        subcommands: [Report.self, Trace.self, JSON.self, Leaks.self, Pprof.self, ChromeTraceCommand.self])
 }
 
 /// Options every command that reads one log shares.
@@ -95,5 +95,46 @@ struct Leaks: ParsableCommand {
         let log = try input.load()
         try emit(LeakView.render(log), to: output)
         if fail && !log.leaks.isEmpty { throw ExitCode(1) }
+    }
+}
+
+struct Pprof: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The allocation samples as a gzip-compressed pprof heap profile (go tool pprof reads it).")
+    @OptionGroup var input: LogInput
+    @Option(name: .shortAndLong, help: "The profile to write (heap.pb.gz).")
+    var output: String
+
+    func run() throws {
+        let log = try input.load()
+        guard !log.samples.isEmpty else {
+            FileHandle.standardError.write(Data("gcstat: \(input.file): no allocation samples (HAKOGC_PROFILE_RATE was 0, or a version-1 log)\n".utf8))
+            throw ExitCode(2)
+        }
+        do {
+            try PprofExport.gzipped(log).write(to: URL(fileURLWithPath: output))
+        } catch {
+            FileHandle.standardError.write(Data("gcstat: cannot write \(output): \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+}
+
+struct ChromeTraceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chrome-trace",
+        abstract: "Pauses with their phases, incremental cycles and the live heap in the Chrome trace format (Perfetto opens it).")
+    @OptionGroup var input: LogInput
+    @Option(name: .shortAndLong, help: "The trace to write (trace.json).")
+    var output: String
+
+    func run() throws {
+        let log = try input.load()
+        do {
+            try ChromeTrace.json(log).write(to: URL(fileURLWithPath: output))
+        } catch {
+            FileHandle.standardError.write(Data("gcstat: cannot write \(output): \(error)\n".utf8))
+            throw ExitCode(2)
+        }
     }
 }

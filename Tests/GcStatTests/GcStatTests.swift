@@ -150,3 +150,64 @@ private func gcstat(_ arguments: [String]) throws -> (status: Int32, stdout: Str
         #expect(refused > 0, "seed \(seed): no corruption was refused")
     }
 }
+
+/// The Chrome trace's structure, on a log with minor collections and an incremental
+/// full collection made here: microseconds, every phase inside its pause on the
+/// same track, async cycle spans paired and around their slices, a counter per
+/// collection.
+@Suite struct ChromeTraceTests {
+    static let node = try! TypeRegistry.shared.register(TypeDescriptor(
+        name: "hako.tests/TraceNode", payloadSize: 16, referenceOffsets: [0]))
+
+    @Test func pausesNestTheirPhasesAndCyclesPair() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gcstat-trace-\(UUID().uuidString).hgclog").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let file = try ProfileFile(path: path, sampleRate: 0)
+        let heap = Heap()
+        file.attach(heap)
+        for _ in 0..<3 {
+            for _ in 0..<200 {
+                let a = try heap.allocate(Self.node), b = try heap.allocate(Self.node)
+                heap.storeReference(b, into: a, offset: 0)
+                heap.storeReference(a, into: b, offset: 0)
+                heap.release(a)
+                heap.release(b)
+            }
+            heap.collect(.minor)
+            while heap.collect(.fullSlice) != nil && heap.statistics().fullCollectionInProgress {}
+        }
+        file.detach(heap)
+        file.close()
+        let log = try EventLogContents(path: path)
+        #expect(log.collectionEndsCycle.filter { $0 }.count == 3)
+        let data = try ChromeTrace.json(log)
+        let root = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(root["displayTimeUnit"] as? String == "ms")
+        let events = try #require(root["traceEvents"] as? [[String: Any]])
+        func d(_ e: [String: Any], _ k: String) -> Double { (e[k] as? NSNumber)?.doubleValue ?? -1 }
+        let pauses = events.filter { $0["cat"] as? String == "gc" && $0["ph"] as? String == "X" }
+        let phases = events.filter { $0["cat"] as? String == "gc.phase" }
+        #expect(pauses.count == log.collections.count)
+        for (p, e) in zip(pauses, log.collections) {
+            #expect(abs(d(p, "dur") - Double(e.pauseNanos) / 1000) < 0.001)  // microseconds
+            #expect(d(p, "ts") >= 0)
+        }
+        for ph in phases {
+            let inside = pauses.contains { p in
+                (p["tid"] as? NSNumber) == (ph["tid"] as? NSNumber)
+                    && d(ph, "ts") >= d(p, "ts") - 0.001 && d(ph, "ts") + d(ph, "dur") <= d(p, "ts") + d(p, "dur") + 0.001
+            }
+            #expect(inside, "phase \(ph["name"] ?? "?") at \(d(ph, "ts")) lies in no pause")
+        }
+        let begins = events.filter { $0["ph"] as? String == "b" }, ends = events.filter { $0["ph"] as? String == "e" }
+        #expect(begins.count == 3 && ends.count == 3)
+        for b in begins {
+            let id = b["id"] as? NSNumber
+            let e = try #require(ends.first { $0["id"] as? NSNumber == id })
+            #expect(d(e, "ts") > d(b, "ts"))
+            let slices = pauses.filter { $0["name"] as? String == "full-slice (explicit)" && d($0, "ts") >= d(b, "ts") && d($0, "ts") < d(e, "ts") }
+            #expect(!slices.isEmpty)
+        }
+        #expect(events.filter { $0["ph"] as? String == "C" }.count == log.collections.count)
+    }
+}

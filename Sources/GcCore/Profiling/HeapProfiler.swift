@@ -187,7 +187,9 @@ final class HeapProfiler {
             let phases = event.phaseNanos
             let kind: UInt64 = switch event.kind { case .minor: 0; case .full: 1; case .fullSlice: 2 }
             let reason = UInt64(CollectionReason.allCases.firstIndex(of: event.reason) ?? 0)
-            append(.collection, words: 17 + phases.count) { w in
+            // Flags: bit 0, a full-slice that finished its incremental cycle.
+            let flags: UInt64 = event.kind == .fullSlice && core.incremental == nil ? 1 : 0
+            append(.collection, words: 18 + phases.count) { w in
                 w[0] = heapID; w[1] = UInt64(event.sequence); w[2] = kind; w[3] = reason
                 w[4] = event.startNanos; w[5] = event.pauseNanos
                 w[6] = UInt64(event.roots); w[7] = UInt64(event.visited)
@@ -197,6 +199,7 @@ final class HeapProfiler {
                 w[14] = UInt64(event.liveBytesBefore); w[15] = UInt64(event.liveBytesAfter)
                 w[16] = UInt64(phases.count)
                 for (i, p) in phases.enumerated() { w[17 + i] = p }
+                w[17 + phases.count] = flags
             }
             // Outside the pause now: keep a quarter of the buffer free for the next.
             if buffer.room < buffer.capacity / 4 { flush() }

@@ -18,14 +18,17 @@
 // | 3    | collection   | heap, sequence, kind (0 minor, 1 full, 2 full-slice), reason (index in     |
 // |      |              | `CollectionReason.allCases`), start ns, pause ns, roots, visited, freed    |
 // |      |              | objects, freed bytes, finalized, resurrected, live objects before, after,  |
-// |      |              | live bytes before, after, phase count N, then N phase ns (`GcPhase` order) |
+// |      |              | live bytes before, after, phase count N, then N phase ns (`GcPhase` order), |
+// |      |              | flags (bit 0: a full-slice that finished its incremental cycle; a        |
+// |      |              | trailing field, absent in the first version-2 logs)                      |
 // | 4    | sample       | heap, stack id, object address, type id, slot bytes, monotonic ns, rate    |
 // | 5    | free         | heap, object address, monotonic ns, 1 if a collection freed it else 0     |
 // | 6    | stack        | stack id, frame count N, then N addresses (innermost first)                |
 // | 7    | symbol       | address, flags (bit 0: HakoGC's code; bit 1: the Swift runtime, standard  |
 // |      |              | library, libc or libunwind; bit 2: a guest frame, whose address is       |
 // |      |              | 2⁶³ + its index and whose file is "file:line"), offset in its function   |
-// |      |              | (a guest frame: its line), name                                          |
+// |      |              | (a guest frame: its line), name, file, mangled name (a trailing field:  |
+// |      |              | absent in logs written before it was added)                              |
 // |      |              | (string), file of the mapping (string)                                    |
 // | 8    | type         | type id, name (string)                                                     |
 // | 9    | snapshot     | heap, monotonic ns, counter count C, C counters (`SnapshotLayout.counters` |

@@ -150,6 +150,8 @@ enum Symbolizer {
         let flags: UInt64
         let offset: UInt
         let file: String
+        /// The name as the symbol table has it ("" for a guest frame).
+        var mangled = ""
 
         /// Its symbol record.
         var record: [UInt8] {
@@ -159,6 +161,7 @@ enum Symbolizer {
             r.word(UInt64(offset))
             r.string(name)
             r.string(file)
+            r.string(mangled)
             return r.finish()
         }
     }
@@ -172,7 +175,7 @@ enum Symbolizer {
         let runtime = mangled.map { name in runtimePrefixes.contains { name.hasPrefix($0) } } ?? false
         let neutral = mangled.map { name in neutralPrefixes.contains { name.hasPrefix($0) } } ?? false
         return Symbol(pc: pc, name: mangled.map(demangle) ?? "", flags: (runtime ? 1 : 0) | (neutral ? 2 : 0),
-                      offset: offset, file: objectFile(lookup) ?? "")
+                      offset: offset, file: objectFile(lookup) ?? "", mangled: mangled ?? "")
     }
 
     /// The mangled (or C) name of the function containing `pc`, from the ELF symbol
