@@ -20,7 +20,9 @@ echo
 # What other tools read, next to the log (docs/gcstat.md).
 .build/release/gcstat pprof "$out" -o "${out%.hgclog}.pb.gz"
 .build/release/gcstat chrome-trace "$out" -o "${out%.hgclog}.trace.json"
+.build/release/gcstat html "$out" -o "${out%.hgclog}.html"
 echo
 echo "event log:     $out"
 echo "pprof profile: ${out%.hgclog}.pb.gz     (go tool pprof -top ${out%.hgclog}.pb.gz)"
 echo "Chrome trace:  ${out%.hgclog}.trace.json  (open it in https://ui.perfetto.dev, or chrome://tracing)"
+echo "HTML report:   ${out%.hgclog}.html  (xdg-open ${out%.hgclog}.html: any browser, no network needed)"

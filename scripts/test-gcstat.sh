@@ -50,3 +50,72 @@ diff = open(f"{out}/diff.top").read()
 check("Showing nodes" in diff, "-diff_base reads both profiles")
 sys.exit(1 if failed else 0)
 PY
+
+# The HTML report in a real browser (Debian's chromium-headless-shell): it renders
+# to a PNG with no console errors, its plots have as many marks as the log has
+# collections (counted in the DOM Chromium parsed), and the screenshot is not blank
+# (pixels decoded here).
+scripts/install-deps.sh chromium-headless-shell
+chrome="$(command -v chromium-headless-shell || ls /usr/lib/chromium/chrome-headless-shell /usr/lib/chromium/headless_shell 2>/dev/null | head -1)"
+"$bin/gcstat" html "$out/a.hgclog" -o "$out/a.html"
+flags=(--headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1100,2600 --enable-logging=stderr --v=0)
+"$chrome" "${flags[@]}" --screenshot="$out/a.png" "file://$out/a.html" 2>"$out/chrome.log" >/dev/null
+"$chrome" "${flags[@]}" --dump-dom "file://$out/a.html" 2>>"$out/chrome.log" >"$out/a.dom.html"
+python3 - "$out" <<'PY'
+import json, re, struct, sys, zlib
+out = sys.argv[1]
+report = json.load(open(f"{out}/a.json"))
+dom = open(f"{out}/a.dom.html").read()
+log = open(f"{out}/chrome.log").read()
+failed = 0
+def check(cond, what):
+    global failed
+    print(("ok   " if cond else "FAIL ") + what)
+    failed += not cond
+errors = [l for l in log.splitlines() if "CONSOLE" in l or "Uncaught" in l]
+check(not errors, f"no console errors ({errors[:2]})")
+def svg(id):
+    m = re.search(r'<svg id="%s" data-points="(\d+)"(.*?)</svg>' % id, dom, re.S)
+    return (int(m.group(1)), m.group(2)) if m else (None, "")
+n = report["pauses"]["all"]["count"]
+points, pauses = svg("pauses")
+check(points == n and pauses.count("<circle") == n, f"pause timeline: {pauses.count('<circle')} marks for {n} collections")
+points, heap = svg("heap")
+check(points == n and len(re.search(r'points="([^"]*)"', heap).group(1).split()) == n, f"live heap: {points} points")
+points, pct = svg("percentiles")
+check(points and points == sum(len(re.search(r'points="([^"]*)"', m).group(1).split()) for m in re.findall(r'<polyline[^>]*>', pct)), f"percentile curve: {points} points")
+points, mmu = svg("mmu")
+check(points and points > 10, f"MMU curve: {points} points")
+check('<svg id="phases"' in dom and '<table id="sites"' in dom, "phase plot and sites table")
+# The PNG: decode (8-bit RGB or RGBA, non-interlaced, the five filters) and look.
+data = open(f"{out}/a.png", "rb").read()
+check(data[:8] == b"\x89PNG\r\n\x1a\n", "a PNG screenshot")
+at, idat, w = 8, b"", 0
+while at < len(data):
+    size, kind = struct.unpack(">I4s", data[at:at + 8])
+    chunk = data[at + 8:at + 8 + size]
+    if kind == b"IHDR": w, h, depth, color = struct.unpack(">IIBB", chunk[:10])
+    if kind == b"IDAT": idat += chunk
+    at += 12 + size
+bpp = 4 if color == 6 else 3
+raw, stride = zlib.decompress(idat), w * bpp
+rows, prev = [], bytearray(stride)
+for y in range(h):
+    f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+    for i in range(stride):
+        a = line[i - bpp] if i >= bpp else 0
+        b, c = prev[i], (prev[i - bpp] if i >= bpp else 0)
+        if f == 1: line[i] = (line[i] + a) & 255
+        elif f == 2: line[i] = (line[i] + b) & 255
+        elif f == 3: line[i] = (line[i] + (a + b) // 2) & 255
+        elif f == 4:
+            p = a + b - c; pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+    rows.append(line); prev = line
+pixels = [(r[i], r[i + 1], r[i + 2]) for r in rows[::4] for i in range(0, stride, bpp * 4)]
+inked = sum(1 for p in pixels if p != (255, 255, 255)) / len(pixels)
+blue = sum(1 for p in pixels if abs(p[0] - 0x4e) < 40 and abs(p[1] - 0x79) < 40 and abs(p[2] - 0xa7) < 40)
+check(inked > 0.03, f"the screenshot is not blank ({inked:.1%} of sampled pixels inked)")
+check(blue > 20, f"the plots' blue is on it ({blue} sampled pixels)")
+sys.exit(1 if failed else 0)
+PY

@@ -12,7 +12,7 @@ struct GcStat: ParsableCommand {
         commandName: "gcstat",
         abstract: "Reads HakoGC event logs (HAKOGC_PROFILE=FILE, ProfileFile, hgc_profile_open).",
         discussion: "Exit status: 0 fine, 1 a check failed, 2 bad usage or an unreadable log.",
-        subcommands: [Report.self, Trace.self, JSON.self, Leaks.self, Pprof.self, ChromeTraceCommand.self])
+        subcommands: [Report.self, Trace.self, JSON.self, Leaks.self, Pprof.self, ChromeTraceCommand.self, HTML.self])
 }
 
 /// Options every command that reads one log shares.
@@ -33,6 +33,16 @@ struct LogInput: ParsableArguments {
             FileHandle.standardError.write(Data("gcstat: \(file): \(error)\n".utf8))
             throw ExitCode(2)
         }
+    }
+}
+
+/// Writes `data` to `path`, or exits 2 naming the file.
+func write(_ data: () throws -> Data, to path: String) throws {
+    do {
+        try data().write(to: URL(fileURLWithPath: path))
+    } catch {
+        FileHandle.standardError.write(Data("gcstat: cannot write \(path): \(error)\n".utf8))
+        throw ExitCode(2)
     }
 }
 
@@ -111,12 +121,7 @@ struct Pprof: ParsableCommand {
             FileHandle.standardError.write(Data("gcstat: \(input.file): no allocation samples (HAKOGC_PROFILE_RATE was 0, or a version-1 log)\n".utf8))
             throw ExitCode(2)
         }
-        do {
-            try PprofExport.gzipped(log).write(to: URL(fileURLWithPath: output))
-        } catch {
-            FileHandle.standardError.write(Data("gcstat: cannot write \(output): \(error)\n".utf8))
-            throw ExitCode(2)
-        }
+        try write({ try PprofExport.gzipped(log) }, to: output)
     }
 }
 
@@ -130,11 +135,20 @@ struct ChromeTraceCommand: ParsableCommand {
 
     func run() throws {
         let log = try input.load()
-        do {
-            try ChromeTrace.json(log).write(to: URL(fileURLWithPath: output))
-        } catch {
-            FileHandle.standardError.write(Data("gcstat: cannot write \(output): \(error)\n".utf8))
-            throw ExitCode(2)
-        }
+        try write({ try ChromeTrace.json(log) }, to: output)
+    }
+}
+
+struct HTML: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "html",
+        abstract: "One self-contained HTML file with SVG plots (pauses, live heap, percentiles, MMU, phases) and tables of sites and leaks.")
+    @OptionGroup var input: LogInput
+    @Option(name: .shortAndLong, help: "The report to write (report.html).")
+    var output: String
+
+    func run() throws {
+        let log = try input.load()
+        try write({ Data(HTMLReport.render(log).utf8) }, to: output)
     }
 }

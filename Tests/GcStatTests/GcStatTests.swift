@@ -60,6 +60,22 @@ private func gcstat(_ arguments: [String]) throws -> (status: Int32, stdout: Str
         #expect(TraceView.render(log).split(separator: "\n").count == log.collections.count)
     }
 
+    /// Self-contained: no script, nothing fetched; as many marks as collections.
+    /// (scripts/test-gcstat.sh renders it in headless Chromium.)
+    @Test func htmlIsSelfContainedAndDrawsEveryPause() throws {
+        let log = try EventLogContents(path: logPath("demo.hgclog"))
+        let html = HTMLReport.render(log)
+        #expect(!html.contains("<script") && !html.contains("src=") && !html.contains("href="))
+        #expect(html.components(separatedBy: "http").count - 1 == html.components(separatedBy: "xmlns=\"http://www.w3.org/2000/svg\"").count - 1)
+        let timeline = try #require(html.range(of: "<svg id=\"pauses\"").map { String(html[$0.lowerBound...]) })
+        let svg = String(timeline[..<timeline.range(of: "</svg>")!.lowerBound])
+        #expect(svg.contains("data-points=\"\(log.collections.count)\""))
+        #expect(svg.components(separatedBy: "<circle").count - 1 == log.collections.count)
+        for id in ["heap", "percentiles", "mmu", "phases"] { #expect(html.contains("<svg id=\"\(id)\"")) }
+        #expect(html.contains("<table id=\"sites\"") && html.contains("<table id=\"leaks\""))
+        #expect(HTMLReport.escape("<a & \"b\">") == "&lt;a &amp; &quot;b&quot;&gt;")
+    }
+
     @Test func minimumMutatorUtilisationOfAKnownSchedule() {
         // A 10 ms run with a 1 ms pause at 2 ms and a 2 ms pause at 6 ms.
         let pauses: [(start: UInt64, end: UInt64)] = [(2_000_000, 3_000_000), (6_000_000, 8_000_000)]
