@@ -12,7 +12,7 @@ struct GcStat: ParsableCommand {
         commandName: "gcstat",
         abstract: "Reads HakoGC event logs (HAKOGC_PROFILE=FILE, ProfileFile, hgc_profile_open).",
         discussion: "Exit status: 0 fine, 1 a check failed, 2 bad usage or an unreadable log.",
-        subcommands: [Report.self, Trace.self, JSON.self, Leaks.self, Pprof.self, ChromeTraceCommand.self, HTML.self])
+        subcommands: [Report.self, Trace.self, JSON.self, Leaks.self, Pprof.self, ChromeTraceCommand.self, HTML.self, Diff.self])
 }
 
 /// Options every command that reads one log shares.
@@ -24,15 +24,18 @@ struct LogInput: ParsableArguments {
     var noSourceLines = false
 
     /// The log, or exit 2 with one line naming the file and what is wrong.
-    func load() throws -> EventLogContents {
-        do {
-            var log = try EventLogContents(path: file)
-            if !noSourceLines { log.resolveSourceLines() }
-            return log
-        } catch {
-            FileHandle.standardError.write(Data("gcstat: \(file): \(error)\n".utf8))
-            throw ExitCode(2)
-        }
+    func load() throws -> EventLogContents { try loadLog(file, sourceLines: !noSourceLines) }
+}
+
+/// The log at `path`, or exit 2 with one line naming the file and what is wrong.
+func loadLog(_ path: String, sourceLines: Bool) throws -> EventLogContents {
+    do {
+        var log = try EventLogContents(path: path)
+        if sourceLines { log.resolveSourceLines() }
+        return log
+    } catch {
+        FileHandle.standardError.write(Data("gcstat: \(path): \(error)\n".utf8))
+        throw ExitCode(2)
     }
 }
 
@@ -150,5 +153,42 @@ struct HTML: ParsableCommand {
     func run() throws {
         let log = try input.load()
         try write({ Data(HTMLReport.render(log).utf8) }, to: output)
+    }
+}
+
+struct Diff: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Pauses by kind and percentile, sites whose bytes in use grew, leaks added; --fail-if gates CI.",
+        discussion: """
+            --fail-if takes METRIC>VALUE or METRIC<VALUE, repeated or comma-separated. METRIC: p50, p90, p99, \
+            p99.9, max, total-pause, count (all pauses, or one kind: minor.p99), leaked-bytes, leaked-objects, \
+            site-growth, mmu-1ms, mmu-10ms, mmu-100ms. VALUE: 2ms, 500us, 1MiB, 64KB, 0, 0.9, or relative to OLD: \
+            +10%, -5%. Example: --fail-if 'p99>+10%,max>2ms,leaked-bytes>0,site-growth>1MiB'
+            """)
+    @Argument(help: "The earlier log.") var old: String
+    @Argument(help: "The later log.") var new: String
+    @Option(name: .customLong("fail-if"), help: "A threshold; exit 1 when NEW crosses it.")
+    var failIf: [String] = []
+    @Flag(help: "Do not look up file and line of native frames.")
+    var noSourceLines = false
+    @Option(name: .shortAndLong, help: "Write here instead of standard output.")
+    var output: String?
+
+    func run() throws {
+        var thresholds: [Threshold] = []
+        for text in failIf.flatMap({ $0.split(separator: ",").map(String.init) }) {
+            switch Threshold.parse(text) {
+            case .success(let t): thresholds.append(t)
+            case .failure(let e):
+                FileHandle.standardError.write(Data("gcstat: \(e)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
+        let a = try loadLog(old, sourceLines: !noSourceLines)
+        let b = try loadLog(new, sourceLines: !noSourceLines)
+        let diff = LogDiff(old: a, new: b)
+        let verdicts = diff.evaluate(thresholds)
+        try emit(diff.render() + LogDiff.render(verdicts), to: output)
+        if verdicts.contains(where: \.crossed) { throw ExitCode(1) }
     }
 }

@@ -76,6 +76,30 @@ private func gcstat(_ arguments: [String]) throws -> (status: Int32, stdout: Str
         #expect(HTMLReport.escape("<a & \"b\">") == "&lt;a &amp; &quot;b&quot;&gt;")
     }
 
+    /// `diff`: golden text for a smaller run against the demo's, thresholds read and
+    /// judged, bad thresholds refused, and the exit statuses CI relies on.
+    @Test func diffGatesOnThresholds() throws {
+        let small = try EventLogContents(path: logPath("demo-small.hgclog"))
+        let demo = try EventLogContents(path: logPath("demo.hgclog"))
+        let diff = LogDiff(old: small, new: demo)
+        #expect(diff.render() == (try golden("diff.txt")))
+        #expect(diff.addedLeaks.isEmpty)  // the same kinds of group, more of them
+        let parsed = try ["p99>+10%", "max>2ms", "leaked-bytes>0", "site-growth>1MiB", "mmu-10ms<0.2", "minor.p50>5ms"]
+            .map { try Threshold.parse($0).get() }
+        let verdicts = diff.evaluate(parsed).map(\.crossed)
+        // p99 fell, max is 3.9 ms, leaks grew, 0.13 MB of growth, MMU 0.33, minor p50 2.1 ms.
+        #expect(verdicts == [false, true, true, false, false, false])
+        #expect(diff.evaluate([try Threshold.parse("p99.9>+20%").get()]).map(\.crossed) == [true])  // +25 %
+        for bad in ["p99", "foo>1", "max>2MiB", "leaked-bytes>2ms", "p99>ten", "mmu-10ms<5%"] {
+            #expect(throws: ThresholdError.self, "\(bad)") { try Threshold.parse(bad).get() }
+        }
+        let a = try logPath("demo-small.hgclog"), b = try logPath("demo.hgclog")
+        #expect(try gcstat(["diff", "--no-source-lines", a, b, "--fail-if", "p99>+10%,site-growth>1MiB"]).status == 0)
+        let crossed = try gcstat(["diff", "--no-source-lines", a, b, "--fail-if", "max>2ms"])
+        #expect(crossed.status == 1 && crossed.stdout.contains("CROSSED max>2ms"))
+        #expect(try gcstat(["diff", a, b, "--fail-if", "nonsense"]).status == 2)
+    }
+
     @Test func minimumMutatorUtilisationOfAKnownSchedule() {
         // A 10 ms run with a 1 ms pause at 2 ms and a 2 ms pause at 6 ms.
         let pauses: [(start: UInt64, end: UInt64)] = [(2_000_000, 3_000_000), (6_000_000, 8_000_000)]
