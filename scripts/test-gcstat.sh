@@ -15,6 +15,21 @@ rm -rf "$out"; mkdir -p "$out"
 export GOCACHE="$out/gocache" GOPATH="$out/gopath" GOFLAGS=-mod=mod GOTOOLCHAIN=local
 HAKOGC_PROFILE="$out/a.hgclog" HAKOGC_PROFILE_RATE=65536 "$bin/hako-demo" --rounds 200 >/dev/null
 HAKOGC_PROFILE="$out/b.hgclog" HAKOGC_PROFILE_RATE=65536 "$bin/hako-demo" --rounds 400 >/dev/null
+# A log from the C ABI tests too (a trusted heap with guest frames and a leak check):
+# every command reads it.
+prefix="$(pwd)/.build/c-abi-prefix"
+[ -f "$prefix/lib/pkgconfig/hakogc.pc" ] || scripts/install-lib.sh "$prefix" >/dev/null
+cc -std=c11 -Wall -Wextra -Werror -pthread Tests/c/abi_profile_test.c -o "$out/abi_profile_test" \
+  $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs hakogc)
+HAKOGC_TEST_KEEP_LOG="$out/c.hgclog" "$out/abi_profile_test" >/dev/null 2>&1
+for cmd in report trace json leaks; do "$bin/gcstat" $cmd "$out/c.hgclog" -o "$out/c.$cmd.txt"; done
+"$bin/gcstat" pprof "$out/c.hgclog" -o "$out/c.pb.gz"
+"$bin/gcstat" chrome-trace "$out/c.hgclog" -o "$out/c.trace.json"
+"$bin/gcstat" html "$out/c.hgclog" -o "$out/c.html"
+"$bin/gcstat" diff "$out/c.hgclog" "$out/a.hgclog" -o "$out/c.diff.txt" --fail-if 'leaked-bytes>+1000000%'
+go tool pprof -sample_index=alloc_space -top "$out/c.pb.gz" > "$out/c.top" 2>>"$out/pprof.err"
+grep -q "guest_make_cells" "$out/c.top" && echo "ok   the C ABI log: every command reads it; pprof shows its guest frame" \
+  || { echo "FAIL the C ABI log's pprof profile has no guest frame"; exit 1; }
 "$bin/gcstat" json "$out/a.hgclog" -o "$out/a.json"
 "$bin/gcstat" pprof "$out/a.hgclog" -o "$out/a.pb.gz"
 "$bin/gcstat" pprof "$out/b.hgclog" -o "$out/b.pb.gz"

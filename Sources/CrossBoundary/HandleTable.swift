@@ -228,7 +228,7 @@ final class ForeignHeap: @unchecked Sendable {
         if trusted {
             let bridged = bridgedPins.count(of: object)
             if bridged > 0 { return "\(bridged) bridged pin\(bridged == 1 ? "" : "s") held for a foreign heap (hgc_pin_bridged)" }
-            return "counts held by C code (a trusted heap keeps no handle table: hgc_alloc, hgc_trusted_retain, hgc_load values not released)"
+            return "values C code did not release (a trusted heap keeps no handle table: from hgc_alloc, hgc_trusted_retain, hgc_load …)"
         }
         let (strong, bridged) = handles.handleCounts(of: object)
         guard strong + bridged > 0 else { return nil }

@@ -117,7 +117,7 @@ public struct JSONReport: Codable, Equatable {
 public enum LeakView {
     public static func render(_ log: EventLogContents) -> String {
         guard !log.leaks.isEmpty else {
-            return log.version >= 2 ? "no leaks recorded (a leak check writes here: HAKOGC_LEAKCHECK=1, or heap.leakCheck() with a profile attached)\n"
+            return log.version >= 2 ? "no leaks recorded (a leak check writes here: HAKOGC_LEAKCHECK=1, or heap.leakCheck() / hgc_leak_check with a profile attached)\n"
                 : "no leaks recorded (a version-1 log has no leak records)\n"
         }
         var out = ""

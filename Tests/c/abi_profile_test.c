@@ -140,11 +140,15 @@ int main(void) {
     vt.reference_offsets = offsets;
     vt.reference_count = 1;
     CHECK(hgc_register_type("demo.c/ProfiledLink", &vt, &link_type) == HGC_OK);
-    char path[64];
+    /* HAKOGC_TEST_KEEP_LOG=PATH keeps the trusted run's log there (scripts/test-gcstat.sh
+       runs every gcstat command on it). */
+    char path[512];
+    const char *keep = getenv("HAKOGC_TEST_KEEP_LOG");
     snprintf(path, sizeof path, "/tmp/abi_profile_test-%d.hgclog", (int)getpid());
     run(HGC_MODE_CHECKED, path);
+    if (keep) snprintf(path, sizeof path, "%s", keep);
     run(HGC_MODE_TRUSTED, path);
-    unlink(path);
+    if (!keep) unlink(path);
 
     /* bad input */
     hgc_profile p = 0;

@@ -126,7 +126,8 @@ public struct LeakReport: Sendable, Equatable, CustomStringConvertible {
 
 extension Heap {
     /// Collects everything (a full collection), then reports what is still alive,
-    /// grouped, with what keeps each group alive (`LeakReport`). Owner-checked; not
+    /// grouped, with what keeps each group alive (`LeakReport`); a profile file
+    /// attached to the heap gets the report's leak records. Owner-checked; not
     /// from a finalizer, trace or observer (it stops the process there). Walks the
     /// whole heap twice: meant for the end of a run and for tests.
     public func leakCheck() -> LeakReport {
@@ -134,7 +135,9 @@ extension Heap {
         precondition(!core.collecting && core.finalizerDepth == 0 && !core.draining && !isRunningTrace,
                      "HakoGC: leakCheck() called from inside the heap (a finalizer, trace or observer)")
         core.collect(.full, reason: .explicit)
-        return core.leakReport()
+        let report = core.leakReport()
+        core.profiler?.record(report)  // into the attached profile file, if any
+        return report
     }
 
     /// Describes the objects a layer holds for its own users (the C ABI: "2 C

@@ -68,7 +68,7 @@ struct StackTable {
         for pc in frames {
             let symbol = self.symbol(pc, depth: nativeDepth)
             if symbol.flags & 4 != 0 {  // a guest frame: kept, and native trimming starts below it
-                out.append("\(symbol.name) (\(symbol.file))")
+                out.append(symbol.file.isEmpty ? symbol.name : "\(symbol.name) (\(symbol.file))")
                 continue
             }
             nativeDepth += 1
