@@ -2,7 +2,8 @@
 // the observer event.
 //
 // Re-entrancy: a collection requested while one is running, while a finalizer runs,
-// or while destruction is being drained is not run on the spot (the heap is
+// while destruction is being drained, or from a read-only callback (the user-trace
+// window) is not run on the spot (the heap is
 // mid-update); it is remembered and runs as soon as the outer work finishes. The
 // request returns `nil` to say so.
 
@@ -61,7 +62,11 @@ extension HeapCore {
     /// Runs a collection now, or defers it (returns nil) when the heap is mid-update.
     @discardableResult
     func collect(_ kind: CollectionKind, reason: CollectionReason) -> CollectionEvent? {
-        if collecting || finalizerDepth > 0 || draining {
+        // Inside the user-trace window too: the heap's read-only callbacks (a guest
+        // stack provider while a new object has no payload yet, a root describer while
+        // a leak check holds raw addresses, an outsideBytes function) run outside any
+        // collection, so a collection they asked for would run under them.
+        if collecting || finalizerDepth > 0 || draining || hot.pointee.userTraceType != 0 {
             if deferredCollection != .full { deferredCollection = kind }
             return nil
         }

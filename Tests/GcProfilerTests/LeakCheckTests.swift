@@ -139,6 +139,34 @@ private let leaf = try! TypeRegistry.shared.register(TypeDescriptor(name: "hako.
         #expect(outsideText.contains("outsideBytes function"), "stderr: \(outsideText)")
     }
 
+    /// A collection asked for from those callbacks is deferred, not run under them:
+    /// the provider runs while a new object has no payload, the describer while the
+    /// leak check holds raw addresses of every survivor.
+    @Test func collectionsAskedForFromProfilingCallbacksAreDeferred() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("hako-\(UUID().uuidString).hgclog").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let heap = Heap()
+        let file = try ProfileFile(path: path, sampleRate: 1)
+        file.attach(heap)
+        var asked: [CollectionEvent?] = []
+        heap.guestStack = { asked.append(heap.collect(.full)); return [GuestFrame(function: "guest")] }
+        let garbage = allocateRingAtSiteR(heap, size: 3)
+        heap.release(garbage)
+        #expect(asked.count == 3 && asked.allSatisfy { $0 == nil })
+        heap.guestStack = nil
+        let held = try heap.allocate(leaf)
+        var describerAsked: [CollectionEvent?] = []
+        heap.rootDescriber = { _ in describerAsked.append(heap.collect(.full)); return nil }
+        let report = heap.leakCheck()
+        #expect(describerAsked.count == 1 && describerAsked[0] == nil)
+        #expect(report.objects == 1 && report.groups.first?.types == ["hako.tests/LeakLeaf": 1])
+        heap.rootDescriber = nil
+        heap.release(held)
+        #expect(heap.leakCheck().isClean)  // the ring went in a later collection
+        file.detach(heap)
+        file.close()
+    }
+
     /// HAKOGC_LEAKCHECK=strict in a child: a heap that ends with an object still held
     /// is reported on standard error and in the log, and the exit status is 1.
     @Test func strictLeakCheckFailsTheProcess() async throws {

@@ -151,8 +151,9 @@ extension Heap {
     /// guest frames (innermost first) stand above the native stack, so a profile
     /// names the guest function that allocated instead of the interpreter loop.
     /// Called on the owner thread each time a sample is taken, inside the heap: it
-    /// must not change the heap (allocate, release, store, collect: the process
-    /// stops, as in a trace function). At most 64 frames are kept. Nil for none.
+    /// must not change the heap (allocate, release, store: the process stops, as in
+    /// a trace function; a `collect` is deferred). At most 64 frames are kept. Nil
+    /// for none.
     public var guestStack: (() -> [GuestFrame])? {
         get { core.guestStack }
         set { core.guestStack = newValue }
