@@ -10,7 +10,7 @@
 #   HAKOGC_SKIP_SANITIZERS=1 scripts/test.sh    leave out the sanitizer runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh time  # GNU time: the gcstat memory test reads peak memory with it
 swift build --build-tests
 swift test --skip-build --skip StressTests
 HAKOGC_SENDABLE_SKIP_BUILD=1 scripts/test-sendable.sh

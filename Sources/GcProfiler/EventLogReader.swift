@@ -1,7 +1,10 @@
 import Foundation
 import GcCore
 
-/// Reads an event log: version 2 (binary, `ProfileFile`) or version 1 (JSON Lines).
+/// An event log read whole into memory: version 2 (binary, `ProfileFile`) or version 1
+/// (JSON Lines). Memory grows with the log (every sample and collection is kept);
+/// `EventLogRecords` reads one record at a time, and gcstat's `LogSummary` keeps
+/// only aggregates.
 /// A plain value the caller owns; reading touches no heap, so any thread may do it.
 public struct EventLogContents {
     /// One allocation sample, with its free when the log has one.
@@ -23,7 +26,7 @@ public struct EventLogContents {
         /// `s` bytes sampled with mean interval `r` stands for `1 / (1 − e^(−s/r))`
         /// objects (and that many times `s` bytes). 1 when every allocation is sampled.
         public var weight: Double {
-            guard rate > 1 else { return 1 }
+            guard rate > 1, bytes > 0 else { return 1 }  // (0 bytes: only in a damaged log)
             return 1 / (1 - exp(-Double(bytes) / Double(rate)))
         }
     }
@@ -66,6 +69,8 @@ public struct EventLogContents {
         public var endNanos: UInt64?
         public var durationNanos: UInt64?
         public var final: [String: UInt64] = [:]
+
+        public init(id: UInt64, startNanos: UInt64) { self.id = id; self.startNanos = startNanos }
     }
 
     /// A group a leak check reported (LeakCheck.swift's `LeakReport`, as text).
@@ -105,10 +110,12 @@ public struct EventLogContents {
     public var snapshots: [(atNanos: UInt64, statistics: HeapStatistics)] = []
     public var heaps: [HeapRecord] = []
     public var samples: [Sample] = []
-    public var stacks: [UInt64: [UInt64]] = [:]
-    public var symbols: [UInt64: Symbol] = [:]
-    public var typeNames: [UInt64: String] = [:]
-    public var mappings: [Mapping] = []
+    /// Stacks, their frames' symbols, type names and mappings.
+    public var names = LogNames()
+    public var stacks: [UInt64: [UInt64]] { get { names.stacks } set { names.stacks = newValue } }
+    public var symbols: [UInt64: Symbol] { get { names.symbols } set { names.symbols = newValue } }
+    public var typeNames: [UInt64: String] { get { names.typeNames } set { names.typeNames = newValue } }
+    public var mappings: [Mapping] { get { names.mappings } set { names.mappings = newValue } }
     /// Leak-check groups, in file order.
     public var leaks: [Leak] = []
     /// Frees of addresses no earlier sample names (must be 0 in a valid log).
@@ -127,6 +134,33 @@ public struct EventLogContents {
     /// Whether the log says it is complete: a process-end record (version 2).
     public var isComplete: Bool { end != nil }
 
+    /// The frames of stack `id` (`LogNames.frames(ofStack:)`).
+    public func frames(ofStack id: UInt64) -> [UInt64] { names.frames(ofStack: id) }
+}
+
+/// What a log says about names: stacks, their frames' symbols, type names and the
+/// executable mappings. Bounded by the distinct stacks and types of the run, not by
+/// its length. A plain value; any thread.
+public struct LogNames {
+    public var stacks: [UInt64: [UInt64]] = [:]
+    public var symbols: [UInt64: EventLogContents.Symbol] = [:]
+    public var typeNames: [UInt64: String] = [:]
+    public var mappings: [EventLogContents.Mapping] = []
+
+    public init() {}
+
+    /// Takes in a stack, symbol, type or mapping record; false for any other record.
+    public mutating func take(_ record: EventLogRecord) -> Bool {
+        switch record {
+        case let .stack(id, frames): stacks[id] = frames
+        case let .symbol(pc, symbol): symbols[pc] = symbol
+        case let .type(id, name): typeNames[id] = name
+        case let .mapping(m): mappings.append(m)
+        default: return false
+        }
+        return true
+    }
+
     /// The frames of stack `id`, innermost first: the guest frames a runtime
     /// reported, then the native ones with HakoGC's own frames (and runtime or
     /// library frames among them) trimmed from their top (empty for an unknown id).
@@ -136,6 +170,18 @@ public struct EventLogContents {
         let native = all.dropFirst(guest.count).drop { symbols[$0].map { $0.isRuntime || $0.isNeutral } ?? false }
         return Array(guest) + Array(native)
     }
+
+    /// The site a stack is counted at: its first frame below HakoGC's own (a guest
+    /// frame when a runtime gave them), named ("?" when unknown), with its source
+    /// location when known (a guest frame's "file:line", a native one's once
+    /// `resolveSourceLines()` ran).
+    public func site(ofStack id: UInt64) -> (name: String, location: String?) {
+        let top = frames(ofStack: id).first.flatMap { symbols[$0] }
+        return (top.flatMap { $0.name.isEmpty ? nil : $0.name } ?? "?", top.flatMap { $0.isGuest ? $0.file : $0.location })
+    }
+
+    /// A type's name, or its id in hex when the log does not name it.
+    public func typeName(_ id: UInt64) -> String { typeNames[id] ?? "0x" + String(id, radix: 16) }
 }
 
 extension EventLogContents {
@@ -149,6 +195,8 @@ extension EventLogContents {
         public var allocatedObjects = 0.0, allocatedBytes = 0.0
         /// Sampled before the moment asked for and not freed by then.
         public var inUseObjects = 0.0, inUseBytes = 0.0
+
+        public init(name: String, location: String? = nil) { self.name = name; self.location = location }
     }
 
     /// The sites of the samples taken up to `nanos` (the whole log when nil), with
@@ -157,9 +205,7 @@ extension EventLogContents {
     public func sites(at nanos: UInt64? = nil) -> [Site] {
         var sites: [String: Site] = [:]
         for s in samples where nanos.map({ s.atNanos <= $0 }) ?? true {
-            let top = frames(ofStack: s.stack).first.flatMap { symbols[$0] }
-            let name = top.flatMap { $0.name.isEmpty ? nil : $0.name } ?? "?"
-            let location = top.flatMap { $0.isGuest ? $0.file : $0.location }
+            let (name, location) = names.site(ofStack: s.stack)
             let w = s.weight
             sites[name, default: Site(name: name, location: location)].allocatedObjects += w
             sites[name, default: Site(name: name)].allocatedBytes += w * Double(s.bytes)
@@ -196,191 +242,51 @@ public enum EventLogError: Error, CustomStringConvertible {
 }
 
 extension EventLogContents {
-    /// Reads the whole log at `path`; records of unknown kinds are skipped and counted.
+    /// Reads the whole log at `path` into memory (every record: memory grows with the
+    /// log; `EventLogRecords` reads one record at a time). Records of unknown kinds
+    /// are skipped and counted.
     /// - Throws: `EventLogError`, or a Foundation error if the file cannot be read.
     public init(path: String) throws {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        if data.count >= 8, Array(data.prefix(6)) == Array(profileFileMagic.prefix(6)), data[data.startIndex + 6] == 0 {
-            let version = Int(data[data.startIndex + 7])
-            guard version <= EventLog.version else { throw EventLogError.unsupportedVersion(version) }
-            try self.init(version2: data)
-        } else {
-            try self.init(version1: data, path: path)
-        }
-    }
-
-    /// Reads version-2 records (ProfileRecord.swift has the table).
-    init(version2 data: Data) throws {
-        self.init(version: 2, label: "", startNanos: 0)
-        let bytes = [UInt8](data)
-        var offset = 8
+        var records = try EventLogRecords(path: path)
+        self.init(version: records.version, label: "", startNanos: 0)
         var live: [UInt64: [UInt64: Int]] = [:]  // heap → address → index in samples
         var heapIndex: [UInt64: Int] = [:]
-        while offset < bytes.count {
-            var r = try RecordReader(bytes, at: offset)
-            let at = offset
-            offset += r.size
-            func bad(_ why: String) -> EventLogError { .malformedRecord(offset: at, reason: "\(r.kindName): \(why)") }
-            guard let kind = ProfileRecordKind(rawValue: r.kind) else { skippedRecords += 1; continue }
-            switch kind {
-            case .process:
-                wallClockNanos = try r.word(); startNanos = try r.word(); pid = Int(truncatingIfNeeded: try r.word())
-                sampleRate = try r.word(); label = try r.string(); executable = try r.string()
-            case .heapStart:
-                let id = try r.word()
+        while let record = try records.next() {
+            if names.take(record) { continue }
+            switch record {
+            case let .process(wall, start, pid, rate, label, executable):
+                wallClockNanos = wall; startNanos = start; self.pid = pid
+                sampleRate = rate; self.label = label; self.executable = executable
+            case let .heapStart(id, at):
                 heapIndex[id] = heaps.count
-                heaps.append(HeapRecord(id: id, startNanos: try r.word()))
-            case .collection:
-                let heap = try r.word()
-                let sequence = Int(truncatingIfNeeded: try r.word())
-                let kindIndex = try r.word(), reasonIndex = try r.word()
-                let kinds: [CollectionKind] = [.minor, .full, .fullSlice]
-                guard kindIndex < kinds.count, reasonIndex < CollectionReason.allCases.count else {
-                    throw bad("kind \(kindIndex) or reason \(reasonIndex) out of range")
-                }
-                let kind = kinds[Int(kindIndex)], reason = CollectionReason.allCases[Int(reasonIndex)]
-                var w: [Int] = []
-                let start = try r.word(), pause = try r.word()
-                for _ in 0..<10 { w.append(Int(truncatingIfNeeded: try r.word())) }
-                let n = try r.word()
-                guard n <= 64 else { throw bad("\(n) phases") }
-                var phases: [UInt64] = []
-                for _ in 0..<n { phases.append(try r.word()) }
-                collections.append(CollectionEvent(
-                    sequence: sequence, kind: kind, reason: reason,
-                    startNanos: start, pauseNanos: pause, phaseNanos: phases, roots: w[0], visited: w[1],
-                    freedObjects: w[2], freedBytes: w[3], finalized: w[4], resurrected: w[5],
-                    liveObjectsBefore: w[6], liveObjectsAfter: w[7], liveBytesBefore: w[8], liveBytesAfter: w[9]))
+                heaps.append(HeapRecord(id: id, startNanos: at))
+            case let .collection(event, heap, endsCycle):
+                collections.append(event)
                 collectionHeaps.append(heap)
-                collectionEndsCycle.append(r.hasMore ? try r.word() & 1 != 0 : false)
-            case .sample:
-                let s = Sample(heap: try r.word(), stack: try r.word(), address: try r.word(), typeID: try r.word(),
-                               bytes: try r.word(), atNanos: try r.word(), rate: try r.word())
+                collectionEndsCycle.append(endsCycle)
+            case let .sample(s):
                 live[s.heap, default: [:]][s.address] = samples.count
                 samples.append(s)
-            case .free:
-                let heap = try r.word(), address = try r.word(), when = try r.word(), byCollector = try r.word()
+            case let .free(heap, address, when, byCollector):
                 if let i = live[heap]?.removeValue(forKey: address) {
                     samples[i].freedAtNanos = when
-                    samples[i].freedByCollector = byCollector != 0
+                    samples[i].freedByCollector = byCollector
                 } else {
                     unmatchedFrees += 1
                 }
-            case .stack:
-                let id = try r.word(), n = try r.word()
-                guard n <= 4096 else { throw bad("\(n) frames") }
-                var frames: [UInt64] = []
-                for _ in 0..<n { frames.append(try r.word()) }
-                stacks[id] = frames
-            case .symbol:
-                let pc = try r.word(), flags = try r.word(), off = try r.word()
-                var symbol = Symbol(name: try r.string(), file: try r.string(), offset: off,
-                                    isRuntime: flags & 1 != 0, isNeutral: flags & 2 != 0, isGuest: flags & 4 != 0)
-                if r.hasMore { symbol.mangled = try r.string() }
-                symbols[pc] = symbol
-            case .type:
-                let id = try r.word()
-                typeNames[id] = try r.string()
-            case .snapshot:
-                _ = try r.word()  // the heap
-                let when = try r.word()
-                var s = HeapStatistics(counters: try r.counters(SnapshotLayout.counters))
-                let n = try r.word()
-                guard n <= 1 << 16 else { throw bad("\(n) types") }
-                var perType: [HeapStatistics.TypeStatistics] = []
-                for _ in 0..<n {
-                    let id = try r.word(), objects = try r.word(), bytes = try r.word(), outside = try r.word()
-                    let name: String = typeNames[id] ?? "0x\(String(id, radix: 16))"
-                    let entry = HeapStatistics.TypeStatistics(
-                        name: name, typeID: id, liveObjects: Int(truncatingIfNeeded: objects),
-                        liveBytes: Int(truncatingIfNeeded: bytes), outsideBytes: Int(truncatingIfNeeded: outside))
-                    perType.append(entry)
-                }
-                s.perType = n > 0 ? perType : nil
-                snapshots.append((when, s))
-            case .heapEnd:
-                let id = try r.word(), when = try r.word(), duration = try r.word()
-                let c = try r.counters(SnapshotLayout.endCounters)
+            case let .snapshot(_, when, statistics): snapshots.append((when, statistics))
+            case let .heapEnd(id, when, duration, counters):
                 if let i = heapIndex[id] {
                     heaps[i].endNanos = when
                     heaps[i].durationNanos = duration
-                    heaps[i].final = c
+                    heaps[i].final = counters
                 }
-            case .mapping:
-                mappings.append(Mapping(start: try r.word(), end: try r.word(), offset: try r.word(), path: try r.string()))
-            case .processEnd:
-                end = (try r.word(), try r.word())
-            case .leak:
-                let heap = try r.word(), flags = try r.word(), objects = try r.word(), bytes = try r.word()
-                let types = try r.string(), site = try r.string(), holder = try r.string(), path = try r.string()
-                leaks.append(Leak(heap: heap, isCycle: flags & 1 != 0, isPin: flags & 2 != 0, objects: objects, bytes: bytes,
-                                  types: types, site: site.isEmpty ? [] : site.split(separator: "\n").map(String.init),
-                                  holder: holder, path: path))
+            case let .processEnd(when, duration): end = (when, duration)
+            case let .leak(l): leaks.append(l)
+            case .unknown: skippedRecords += 1
+            case .stack, .symbol, .type, .mapping: break  // taken above
             }
         }
-    }
-}
-
-/// Reads the words and strings of one version-2 record.
-struct RecordReader {
-    let bytes: [UInt8]
-    let kind: UInt16
-    let size: Int
-    private var cursor: Int
-    private let limit: Int
-
-    init(_ bytes: [UInt8], at offset: Int) throws {
-        guard offset + 8 <= bytes.count else { throw EventLogError.malformedRecord(offset: offset, reason: "a truncated record header") }
-        self.bytes = bytes
-        let header = RecordReader.load(bytes, offset)
-        kind = UInt16(truncatingIfNeeded: header)
-        size = Int(header >> 32)
-        guard size >= 8, size % 8 == 0, offset + size <= bytes.count else {
-            throw EventLogError.malformedRecord(offset: offset, reason: "record size \(size) does not fit the file (\(bytes.count - offset) bytes left)")
-        }
-        cursor = offset + 8
-        limit = offset + size
-    }
-
-    /// Whether the record has words left (a newer writer's trailing fields).
-    var hasMore: Bool { cursor < limit }
-
-    var kindName: String { ProfileRecordKind(rawValue: kind).map { "\($0)" } ?? "kind \(kind)" }
-
-    static func load(_ bytes: [UInt8], _ at: Int) -> UInt64 {
-        var v: UInt64 = 0
-        for i in 0..<8 { v |= UInt64(bytes[at + i]) << (8 * UInt64(i)) }
-        return v
-    }
-
-    mutating func word() throws -> UInt64 {
-        guard cursor + 8 <= limit else { throw EventLogError.malformedRecord(offset: limit - size, reason: "\(kindName) record too short") }
-        defer { cursor += 8 }
-        return RecordReader.load(bytes, cursor)
-    }
-
-    /// A counter count, then that many counters, named by `names` in order
-    /// (counters past the names — added by a newer writer — are skipped; names past
-    /// the count read as absent).
-    mutating func counters(_ names: [String]) throws -> [String: UInt64] {
-        let n = try word()
-        guard n <= 4096 else { throw EventLogError.malformedRecord(offset: limit - size, reason: "\(kindName) record claims \(n) counters") }
-        var out: [String: UInt64] = [:]
-        for i in 0..<Int(n) {
-            let v = try word()
-            if i < names.count { out[names[i]] = v }
-        }
-        return out
-    }
-
-    mutating func string() throws -> String {
-        let w = try word()
-        guard w <= UInt64(limit - cursor) else { throw EventLogError.malformedRecord(offset: limit - size, reason: "a string of \(w) bytes overruns its \(kindName) record") }
-        let n = Int(w)
-        guard n <= limit - cursor else { throw EventLogError.malformedRecord(offset: limit - size, reason: "a string of \(n) bytes overruns its \(kindName) record") }
-        let s = String(decoding: bytes[cursor..<cursor + n], as: UTF8.self)
-        cursor += (n + 7) / 8 * 8
-        return s
     }
 }
 

@@ -6,14 +6,14 @@ import Foundation
 // `addr2line`) reads that file's DWARF line table. Without debug information the
 // tools answer "??:0" and the frame keeps its name only.
 
-extension EventLogContents {
+extension LogNames {
     /// Fills `Symbol.location` ("File.swift:123") of every native frame whose object
     /// file is still where the log says and has line information, using the first of
     /// `tools` found on PATH. Runs one process per object file. Returns how many
     /// frames were resolved; 0 when no tool is found (nothing else changes).
     @discardableResult
     public mutating func resolveSourceLines(tools: [String] = ["llvm-symbolizer", "addr2line"]) -> Int {
-        guard let tool = tools.lazy.compactMap(EventLogContents.findOnPath).first else { return 0 }
+        guard let tool = tools.lazy.compactMap(LogNames.findOnPath).first else { return 0 }
         var byFile: [String: [(pc: UInt64, address: UInt64)]] = [:]
         for (pc, symbol) in symbols where !symbol.isGuest {
             guard let m = mappings.first(where: { pc >= $0.start && pc < $0.end }),
@@ -24,7 +24,7 @@ extension EventLogContents {
         }
         var resolved = 0
         for (path, list) in byFile {
-            let lines = EventLogContents.symbolize(tool: tool, file: path, addresses: list.map(\.address))
+            let lines = LogNames.symbolize(tool: tool, file: path, addresses: list.map(\.address))
             for (entry, line) in zip(list, lines) where !line.hasPrefix("??") && !line.hasSuffix(":0") {
                 symbols[entry.pc]?.location = line
                 resolved += 1
@@ -97,5 +97,13 @@ enum ELFSegments {
             if offset >= fileOffset & ~0xFFF && offset < fileOffset + max(filesz, 1) { return vaddr &- (fileOffset &- offset) }
         }
         return nil
+    }
+}
+
+extension EventLogContents {
+    /// `LogNames.resolveSourceLines(tools:)` on this log's names.
+    @discardableResult
+    public mutating func resolveSourceLines(tools: [String] = ["llvm-symbolizer", "addr2line"]) -> Int {
+        names.resolveSourceLines(tools: tools)
     }
 }

@@ -7,7 +7,7 @@ public struct LogDiff {
     public let old: JSONReport
     public let new: JSONReport
 
-    public init(old: EventLogContents, new: EventLogContents) {
+    public init(old: LogSummary, new: LogSummary) {
         self.old = JSONReport(old)
         self.new = JSONReport(new)
     }

@@ -4,32 +4,29 @@ import GcProfiler
 
 /// `gcstat html`: one self-contained HTML file — no script, no network, no font or
 /// style from elsewhere — with inline SVG plots: the pause timeline (each pause a
-/// mark, by kind), the live heap over time, the pause distribution (a percentile
-/// curve), the minimum-mutator-utilisation curve and the time by phase, and tables
-/// of the top sites and the leaks. Element ids (`#pauses`, `#heap`, …) and
+/// mark, by kind; at most 20 000 marks, `PauseTimeline`), the live heap over time,
+/// the pause distribution (a percentile curve), the minimum-mutator-utilisation
+/// curve and the time by phase, and tables of the top sites and the leaks. Element ids (`#pauses`, `#heap`, …) and
 /// `data-points` attributes let tests count what was drawn.
 public enum HTMLReport {
     static let colors: [String: String] = ["minor": "#4e79a7", "full": "#e15759", "full-slice": "#f28e2b"]
     static let phaseColors = ["#4e79a7", "#59a14f", "#9c755f", "#b07aa1", "#edc948", "#76b7b2", "#e15759", "#f28e2b", "#bab0ac", "#ff9da7"]
-    /// A plot draws at most this many marks; longer runs are thinned evenly (the
-    /// longest pauses always kept), and the plot says so.
-    static let maxMarks = 20_000
 
-    public static func render(_ log: EventLogContents) -> String {
+    public static func render(_ log: LogSummary) -> String {
         var body: [String] = []
         let title = "HakoGC — \(log.label.isEmpty ? "event log" : log.label)"
         body.append("<h1>\(escape(title))</h1>")
         var facts = ["format v\(log.version)", "pid \(log.pid)", "\(log.heaps.count) heap\(log.heaps.count == 1 ? "" : "s")",
-                     "\(log.collections.count) collections"]
+                     "\(log.collections) collections"]
         if let end = log.end { facts.append("ran \(TextReport.ms(end.durationNanos)) ms") } else if log.version >= 2 { facts.append("no process-end record") }
         body.append("<p class=facts>\(facts.map(escape).joined(separator: " · "))</p>")
         body.append(pauseTable(log))
         body.append(section("Pauses over time", "Each pause a mark, by kind; time since the first heap started.", timeline(log)))
         body.append(section("Live heap", "Live slot bytes after each collection (MB).", heapPlot(log)))
         body.append(section("Pause distribution", "Pause length at each percentile (log scale of 1/(1 − p)).", percentilePlot(log)))
-        body.append(section("Minimum mutator utilisation", "The smallest share of any window of that length the program had, per heap (the worst heap).", mmuPlot(log)))
+        body.append(section("Minimum mutator utilisation", "The smallest share of any window of that length the program had, per heap (the worst heap); the last point is the whole run.", mmuPlot(log)))
         body.append(section("Time by phase", "Share of pause time per phase, per kind; phases add up to the pauses.", phasePlot(log)))
-        body.append(section("Allocation sites", "Estimated from \(log.samples.count) samples (one per \(log.sampleRate) bytes on average).", sitesTable(log)))
+        body.append(section("Allocation sites", "Estimated from \(log.sites.samples) samples (one per \(log.sampleRate) bytes on average).", sitesTable(log)))
         body.append(section("Leaks", "Groups the leak checks found still alive, and what holds them.", leaksTable(log)))
         return """
         <!DOCTYPE html>
@@ -78,46 +75,45 @@ public enum HTMLReport {
         }
     }
 
-    static func timeline(_ log: EventLogContents) -> String {
-        guard !log.collections.isEmpty else { return "<p class=note>No collections.</p>" }
-        let origin = origin(of: log)
-        let events = thinned(Array(log.collections.enumerated()))
+    static func timeline(_ log: LogSummary) -> String {
+        let t = log.timeline
+        guard t.count > 0 else { return "<p class=note>No collections.</p>" }
+        let origin = log.origin
+        let marks = t.marks
         var frame = Frame()
-        let times = log.collections.map { Double($0.startNanos &- origin) / 1e9 }
-        frame.x1 = max(times.max() ?? 1, 1e-6)
-        let pauses = log.collections.map { max(Double($0.pauseNanos) / 1e6, 0.001) }
+        frame.x1 = max(Double(t.latestStart &- origin) / 1e9, 1e-6)
+        func ms(_ nanos: UInt64) -> Double { max(Double(nanos) / 1e6, 0.001) }
         frame.logY = true
-        frame.y0 = max(0.001, (pauses.min() ?? 0.001) / 2)
-        frame.y1 = (pauses.max() ?? 1) * 2
-        var marks: [String] = []
-        for (i, e) in events {
-            let color = colors[e.kind.rawValue] ?? "#888"
-            marks.append("<circle cx=\"\(f(frame.x(times[i])))\" cy=\"\(f(frame.y(pauses[i])))\" r=\"2.5\" fill=\"\(color)\" fill-opacity=\"0.7\"><title>\(e.kind.rawValue) #\(e.sequence): \(TextReport.us(e.pauseNanos)) µs</title></circle>")
+        frame.y0 = max(0.001, ms(t.shortestPause) / 2)
+        frame.y1 = ms(t.longestPause) * 2
+        var out: [String] = []
+        for m in marks {
+            let color = colors[m.kind.rawValue] ?? "#888"
+            out.append("<circle cx=\"\(f(frame.x(Double(m.startNanos &- origin) / 1e9)))\" cy=\"\(f(frame.y(ms(m.pauseNanos))))\" r=\"2.5\" fill=\"\(color)\" fill-opacity=\"0.7\"><title>\(m.kind.rawValue) #\(m.sequence): \(TextReport.us(m.pauseNanos)) µs</title></circle>")
         }
-        let svg = frame.svg(id: "pauses", points: events.count, marks, xLabel: "seconds",
+        let svg = frame.svg(id: "pauses", points: marks.count, out, xLabel: "seconds",
                             xTicks: ticks(0, frame.x1).map { ($0, TextReport.decimal($0, 2)) },
                             yTicks: logTicks(frame.y0, frame.y1).map { ($0, "\(short($0)) ms") })
         let key = CollectionKind.allCases.map { "<span style=\"background:\(colors[$0.rawValue]!)\"></span>\($0.rawValue)" }.joined()
-        return svg + "<p class=key>\(key)\(events.count < log.collections.count ? " (\(events.count) of \(log.collections.count) pauses drawn)" : "")</p>"
+        return svg + "<p class=key>\(key)\(marks.count < t.count ? " (\(marks.count) of \(t.count) pauses drawn)" : "")</p>"
     }
 
-    static func heapPlot(_ log: EventLogContents) -> String {
-        guard !log.collections.isEmpty else { return "<p class=note>No collections.</p>" }
-        let origin = origin(of: log)
-        let events = thinned(Array(log.collections.enumerated()))
+    static func heapPlot(_ log: LogSummary) -> String {
+        let t = log.timeline
+        guard t.count > 0 else { return "<p class=note>No collections.</p>" }
+        let origin = log.origin
         var frame = Frame()
-        frame.x1 = max(Double((log.collections.last!.startNanos &- origin)) / 1e9, 1e-6)
-        let mb = log.collections.map { Double($0.liveBytesAfter) / 1e6 }
-        frame.y1 = max((mb.max() ?? 1) * 1.1, 0.001)
-        let points = events.map { i, e in "\(f(frame.x(Double(e.startNanos &- origin) / 1e9))),\(f(frame.y(mb[i])))" }
+        frame.x1 = max(Double(t.lastStart &- origin) / 1e9, 1e-6)
+        frame.y1 = max(Double(t.mostLiveBytes) / 1e6 * 1.1, 0.001)
+        let points = t.marks.map { m in "\(f(frame.x(Double(m.startNanos &- origin) / 1e9))),\(f(frame.y(Double(m.liveBytesAfter) / 1e6)))" }
         let line = "<polyline fill=\"none\" stroke=\"#4e79a7\" stroke-width=\"1.5\" points=\"\(points.joined(separator: " "))\"/>"
         return frame.svg(id: "heap", points: points.count, [line], xLabel: "seconds",
                          xTicks: ticks(0, frame.x1).map { ($0, TextReport.decimal($0, 2)) },
                          yTicks: ticks(0, frame.y1).map { ($0, "\(TextReport.decimal($0, 2)) MB") })
     }
 
-    static func percentilePlot(_ log: EventLogContents) -> String {
-        let stats = PauseStatistics(log)
+    static func percentilePlot(_ log: LogSummary) -> String {
+        let stats = log.pauses
         guard stats.count("all") > 0 else { return "<p class=note>No collections.</p>" }
         // x: log10(1 / (1 − p)), from p = 0 to 99.99 %.
         let ps = stride(from: 0.0, through: 4.0, by: 0.1).map { 100 * (1 - pow(10, -$0)) }
@@ -139,36 +135,35 @@ public enum HTMLReport {
                          yTicks: logTicks(frame.y0, frame.y1).map { ($0, "\(short($0)) µs") })
     }
 
-    static func mmuPlot(_ log: EventLogContents) -> String {
-        guard let first = log.collections.first, let last = log.collections.last else { return "<p class=note>No collections.</p>" }
-        let span = Double(max(1, (last.startNanos &+ last.pauseNanos) &- min(origin(of: log), first.startNanos)))
-        // Windows from 0.1 ms to the run's length, log-spaced.
-        let lo = log10(1e5), hi = log10(max(span, 2e5))
-        let windows = stride(from: lo, through: hi, by: (hi - lo) / 40).map { UInt64(pow(10, $0)) }
-        let mmu = MutatorUtilisation.minimum(log, windows: windows)
+    static func mmuPlot(_ log: LogSummary) -> String {
+        let mmu = log.mmu.minimum()
+        // The curve's windows (0.1 ms to 1 s, log-spaced) that fit the run, then the
+        // whole run.
+        var values = MutatorUtilisation.curveWindows.compactMap { w in mmu[w].flatMap { $0 }.map { (w, $0) } }
+        if let overall = log.mmu.overall, overall.window > (values.last?.0 ?? 0) { values.append(overall) }
+        guard let first = values.first, let last = values.last else { return "<p class=note>No collections, or a run shorter than 0.1 ms.</p>" }
         var frame = Frame()
-        frame.x0 = lo - 9
-        frame.x1 = hi - 9
-        let points = windows.compactMap { w in mmu[w].flatMap { $0 }.map { "\(f(frame.x(log10(Double(w)) - 9))),\(f(frame.y($0)))" } }
+        frame.x0 = log10(Double(first.0)) - 9
+        frame.x1 = max(log10(Double(last.0)) - 9, frame.x0 + 1)
+        let points = values.map { w, v in "\(f(frame.x(log10(Double(w)) - 9))),\(f(frame.y(v)))" }
         let line = "<polyline fill=\"none\" stroke=\"#59a14f\" stroke-width=\"1.5\" points=\"\(points.joined(separator: " "))\"/>"
         let xt = stride(from: ceil(frame.x0), through: floor(frame.x1), by: 1).map { ($0, windowLabel(pow(10, $0))) }
         return frame.svg(id: "mmu", points: points.count, [line], xLabel: "window",
                          xTicks: xt, yTicks: [0, 0.25, 0.5, 0.75, 1].map { ($0, "\(Int($0 * 100)) %") })
     }
 
-    static func phasePlot(_ log: EventLogContents) -> String {
-        let kinds = CollectionKind.allCases.filter { k in log.collections.contains { $0.kind == k } }
+    static func phasePlot(_ log: LogSummary) -> String {
+        let kinds = CollectionKind.allCases.filter { log.pauses.count($0.rawValue) > 0 }
         guard !kinds.isEmpty else { return "<p class=note>No collections.</p>" }
         let w = 1000.0, row = 28.0, left = 90.0
         var out = ["<svg id=\"phases\" data-points=\"\(kinds.count)\" width=\"\(Int(w))\" height=\"\(Int(row * Double(kinds.count) + 10))\" xmlns=\"http://www.w3.org/2000/svg\">"]
         for (r, kind) in kinds.enumerated() {
-            let events = log.collections.filter { $0.kind == kind }
-            let total = Double(events.reduce(UInt64(0)) { $0 &+ $1.pauseNanos })
+            let total = Double(log.pauses.totals[kind.rawValue] ?? 0)
             var x = left
             let y = Double(r) * row + 4
             out.append("<text x=\"\(f(left - 6))\" y=\"\(f(y + 15))\" text-anchor=\"end\">\(kind.rawValue)</text>")
             for (i, phase) in GcPhase.allCases.enumerated() {
-                let t = Double(events.reduce(UInt64(0)) { $0 &+ $1.nanos(phase) })
+                let t = Double(log.nanos(phase, kind: kind.rawValue))
                 guard t > 0, total > 0 else { continue }
                 let width = t / total * (w - left - 10)
                 out.append("<rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(width))\" height=\"20\" fill=\"\(phaseColors[i % phaseColors.count])\"><title>\(phase.name): \(TextReport.ms(UInt64(t))) ms</title></rect>")
@@ -183,23 +178,23 @@ public enum HTMLReport {
 
     // MARK: Tables
 
-    static func pauseTable(_ log: EventLogContents) -> String {
-        let p = PauseStatistics(log)
+    static func pauseTable(_ log: LogSummary) -> String {
+        let p = log.pauses
         var rows = ["<table id=\"pause-table\"><tr><th class=l>pauses</th><th>count</th><th>total ms</th><th>p50 µs</th><th>p90 µs</th><th>p99 µs</th><th>p99.9 µs</th><th>max µs</th></tr>"]
         for kind in CollectionKind.allCases.map(\.rawValue) + ["all"] {
             let cells = ["\(p.count(kind))", TextReport.ms(p.totals[kind] ?? 0)] + PauseStatistics.percentiles.map { TextReport.us(p.value(kind, at: $0)) } + [TextReport.us(p.max(kind))]
             rows.append("<tr><td class=l>\(kind)</td>" + cells.map { "<td>\($0)</td>" }.joined() + "</tr>")
         }
         rows.append("</table>")
-        let mmu = MutatorUtilisation.minimum(log, windows: TextReport.mmuWindows)
+        let mmu = log.mmu.minimum()
         rows.append("<p class=note>Minimum mutator utilisation: " + TextReport.mmuWindows.map { w in
             "\(w / 1_000_000) ms \(mmu[w].flatMap { $0 }.map { TextReport.percent($0) } ?? "—")"
         }.joined(separator: ", ") + "</p>")
         return rows.joined(separator: "\n")
     }
 
-    static func sitesTable(_ log: EventLogContents) -> String {
-        let sites = log.sites()
+    static func sitesTable(_ log: LogSummary) -> String {
+        let sites = log.siteFigures()
         guard !sites.isEmpty else { return "<p class=note>No allocation samples in this log.</p>" }
         var rows = ["<table id=\"sites\"><tr><th>in use MB</th><th>allocated MB</th><th>objects</th><th class=l>site</th></tr>"]
         for s in sites.prefix(20) {
@@ -208,7 +203,7 @@ public enum HTMLReport {
         return (rows + ["</table>"]).joined(separator: "\n")
     }
 
-    static func leaksTable(_ log: EventLogContents) -> String {
+    static func leaksTable(_ log: LogSummary) -> String {
         guard !log.leaks.isEmpty else { return "<p class=note>No leak records in this log.</p>" }
         var rows = ["<table id=\"leaks\"><tr><th class=l>heap</th><th class=l>what</th><th>objects</th><th>bytes</th><th class=l>held by</th></tr>"]
         for l in log.leaks.prefix(50) {
@@ -222,21 +217,6 @@ public enum HTMLReport {
 
     static func section(_ title: String, _ note: String, _ content: String) -> String {
         "<h2>\(escape(title))</h2><p class=note>\(escape(note))</p>\n\(content)"
-    }
-
-    static func origin(of log: EventLogContents) -> UInt64 {
-        min(log.heaps.map(\.startNanos).min() ?? UInt64.max, log.collections.first?.startNanos ?? UInt64.max)
-    }
-
-    /// At most `maxMarks` of `events`, evenly spaced, keeping the 100 longest pauses.
-    static func thinned(_ events: [(offset: Int, element: CollectionEvent)]) -> [(Int, CollectionEvent)] {
-        guard events.count > maxMarks else { return events.map { ($0.offset, $0.element) } }
-        let longest = Set(events.sorted { $0.element.pauseNanos > $1.element.pauseNanos }.prefix(100).map(\.offset))
-        let step = Double(events.count) / Double(maxMarks - 100)
-        var keep = Set<Int>(longest)
-        var x = 0.0
-        while Int(x) < events.count { keep.insert(Int(x)); x += step }
-        return events.filter { keep.contains($0.offset) }.map { ($0.offset, $0.element) }
     }
 
     static func ticks(_ lo: Double, _ hi: Double) -> [Double] {

@@ -12,7 +12,7 @@ import GcProfiler
 /// them; guest frames keep theirs. `go tool pprof` reads it (the test command checks).
 public enum PprofExport {
     /// The profile, uncompressed.
-    public static func profile(_ log: EventLogContents) -> [UInt8] {
+    public static func profile(_ log: LogSummary) -> [UInt8] {
         var strings = StringTable()
         var p = ProtoWriter()
         let types = [("alloc_objects", "count"), ("alloc_space", "bytes"), ("inuse_objects", "count"), ("inuse_space", "bytes")]
@@ -23,30 +23,27 @@ public enum PprofExport {
         struct Key: Hashable { let frames: [UInt64]; let type: UInt64 }
         var sums: [Key: [Double]] = [:]
         var order: [Key] = []
-        for s in log.samples {
-            let key = Key(frames: log.frames(ofStack: s.stack), type: s.typeID)
+        for e in log.sites.entries {
+            let key = Key(frames: log.names.frames(ofStack: e.stack), type: e.typeID)
             if sums[key] == nil { sums[key] = [0, 0, 0, 0]; order.append(key) }
-            let w = s.weight, bytes = w * Double(s.bytes)
-            sums[key]![0] += w
-            sums[key]![1] += bytes
-            if s.freedAtNanos == nil {
-                sums[key]![2] += w
-                sums[key]![3] += bytes
-            }
+            sums[key]![0] += e.allocatedObjects
+            sums[key]![1] += e.allocatedBytes
+            sums[key]![2] += e.inUseObjects
+            sums[key]![3] += e.inUseBytes
         }
         // Locations: one per frame address; functions: one per name and file.
         var locationIDs: [UInt64: UInt64] = [:]
         var functionIDs: [String: UInt64] = [:]
         var locations = ProtoWriter(), functions = ProtoWriter()
         func mappingID(_ pc: UInt64) -> UInt64 {
-            guard let i = log.mappings.firstIndex(where: { pc >= $0.start && pc < $0.end }) else { return 0 }
+            guard let i = log.names.mappings.firstIndex(where: { pc >= $0.start && pc < $0.end }) else { return 0 }
             return UInt64(i + 1)
         }
         func location(_ pc: UInt64) -> UInt64 {
             if let id = locationIDs[pc] { return id }
             let id = UInt64(locationIDs.count + 1)
             locationIDs[pc] = id
-            let symbol = log.symbols[pc]
+            let symbol = log.names.symbols[pc]
             let name = symbol.map { $0.name.isEmpty ? "0x" + String(pc, radix: 16) : $0.name } ?? "0x" + String(pc, radix: 16)
             var file = "", line: Int64 = 0
             if let symbol {
@@ -88,14 +85,14 @@ public enum PprofExport {
             let ids = key.frames.map(location)
             p.message(2) { s in
                 s.packedUInts(1, ids)
-                s.packedInts(2, values.map { Int64($0.rounded()) })
+                s.packedInts(2, values.map(PprofExport.count))
                 s.message(3) { label in
                     label.int(1, strings["type"])
-                    label.int(2, strings[log.typeNames[key.type] ?? "0x" + String(key.type, radix: 16)])
+                    label.int(2, strings[log.names.typeName(key.type)])
                 }
             }
         }
-        for (i, m) in log.mappings.enumerated() {
+        for (i, m) in log.names.mappings.enumerated() {
             p.message(3) { w in
                 w.uint(1, UInt64(i + 1))
                 w.uint(2, m.start)
@@ -103,7 +100,7 @@ public enum PprofExport {
                 w.uint(4, m.offset)
                 w.int(5, strings[m.path])
                 w.bool(7, true)  // has_functions
-                w.bool(9, log.symbols.values.contains { $0.location != nil })  // has_line_numbers
+                w.bool(9, log.names.symbols.values.contains { $0.location != nil })  // has_line_numbers
             }
         }
         p.bytes.append(contentsOf: locations.bytes)
@@ -118,6 +115,12 @@ public enum PprofExport {
         return p.bytes
     }
 
+    /// An estimate as a sample value: rounded, and within Int64 (a damaged log's
+    /// figures can be anything).
+    static func count(_ v: Double) -> Int64 {
+        v.isFinite ? Int64(max(-9.2e18, min(9.2e18, v.rounded()))) : 0
+    }
+
     /// "file:line" → (file, line); a file without a line → (file, 0).
     static func split(_ text: String) -> (String, Int64) {
         guard let colon = text.lastIndex(of: ":"), let line = Int64(text[text.index(after: colon)...]) else { return (text, 0) }
@@ -125,7 +128,7 @@ public enum PprofExport {
     }
 
     /// The profile, gzip-compressed (zlib's deflate, gzip framing).
-    public static func gzipped(_ log: EventLogContents) throws -> Data {
+    public static func gzipped(_ log: LogSummary) throws -> Data {
         try Gzip.compress(profile(log))
     }
 }

@@ -5,9 +5,9 @@ import GcProfiler
 /// same log gives the same text.
 public enum TextReport {
     /// Windows of the minimum-mutator-utilisation line, nanoseconds.
-    public static let mmuWindows: [UInt64] = [1_000_000, 10_000_000, 100_000_000]
+    public static var mmuWindows: [UInt64] { MutatorUtilisation.reportWindows }
 
-    public static func render(_ log: EventLogContents) -> String {
+    public static func render(_ log: LogSummary) -> String {
         var out: [String] = []
         out.append("HakoGC event log v\(log.version)\(log.label.isEmpty ? "" : " — \(log.label)")")
         if log.version >= 2 {
@@ -15,34 +15,32 @@ public enum TextReport {
                        + (log.end.map { "ran \(ms($0.durationNanos)) ms" } ?? "no process-end record: the process may not have finished"))
         }
         out.append("")
-        let p = PauseStatistics(log)
+        let p = log.pauses
         out.append(row(["pauses", "count", "total ms", "p50 µs", "p90 µs", "p99 µs", "p99.9 µs", "max µs", "freed"]))
         for kind in CollectionKind.allCases.map(\.rawValue) + ["all"] {
             out.append(row([kind, "\(p.count(kind))", ms(p.totals[kind] ?? 0)]
                            + PauseStatistics.percentiles.map { us(p.value(kind, at: $0)) } + [us(p.max(kind)), "\(p.freed[kind] ?? 0)"]))
         }
-        let mmu = MutatorUtilisation.minimum(log, windows: mmuWindows)
+        let mmu = log.mmu.minimum()
         out.append("minimum mutator utilisation: " + mmuWindows.map { w in
             "\(w / 1_000_000) ms \(mmu[w].flatMap { $0 }.map { percent($0) } ?? "—")"
         }.joined(separator: ", "))
         out.append("")
         out.append("time by phase (adds up to the pauses):")
-        let total = log.collections.reduce(UInt64(0)) { $0 &+ $1.pauseNanos }
+        let total = p.totals["all"] ?? 0
         for phase in GcPhase.allCases {
-            let t = log.collections.reduce(UInt64(0)) { $0 &+ $1.nanos(phase) }
+            let t = log.nanos(phase)
             if t > 0 {
                 let share = total > 0 ? " (\(percent(Double(t) / Double(total))))" : ""
                 out.append("  \(phase.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(ms(t)) ms\(share)")
             }
         }
-        var reasons: [CollectionReason: Int] = [:]
-        for e in log.collections { reasons[e.reason, default: 0] += 1 }
-        out.append("reasons: " + reasons.sorted { ($0.value, $1.key.rawValue) > ($1.value, $0.key.rawValue) }
+        out.append("reasons: " + log.reasons.sorted { ($0.value, $1.key.rawValue) > ($1.value, $0.key.rawValue) }
             .map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", "))
-        if !log.samples.isEmpty {
-            let sites = log.sites()
+        if log.sites.samples > 0 {
+            let sites = log.siteFigures()
             out.append("")
-            out.append("allocation sites (\(log.samples.count) samples, one per \(log.sampleRate) bytes on average; estimated)")
+            out.append("allocation sites (\(log.sites.samples) samples, one per \(log.sampleRate) bytes on average; estimated)")
             out.append("  by bytes in use at the end:")
             out.append(contentsOf: siteRows(sites.filter { $0.inUseBytes > 0 }.sorted { ($0.inUseBytes, $0.name) > ($1.inUseBytes, $1.name) }))
             out.append("  by bytes allocated:")
@@ -55,10 +53,10 @@ public enum TextReport {
             out.append("")
             out.append("leaks: \(objects) objects, \(bytes) bytes still alive at checks, \(pins) forgotten pin\(pins == 1 ? "" : "s") (gcstat leaks FILE)")
         }
-        if let last = log.snapshots.last {
+        if let last = log.lastSnapshot {
             out.append("")
             out.append("heap at the last snapshot:")
-            out.append(last.statistics.description.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+            out.append(last.description.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
         } else if let heap = log.heaps.last(where: { !$0.final.isEmpty }) {
             out.append("")
             let f = heap.final

@@ -2,18 +2,44 @@ import Foundation
 import GcCore
 import GcProfiler
 
-/// `gcstat trace`: one line per collection, as `HAKOGC_TRACE` prints them.
-public enum TraceView {
-    public static func render(_ log: EventLogContents) -> String {
-        var previousEnd: [UInt64: UInt64] = [:]
-        var out = ""
-        for (e, heap) in zip(log.collections, log.collectionHeaps) {
-            let start = log.heaps.first { $0.id == heap }?.startNanos ?? log.collections.first { _ in true }!.startNanos
+/// `gcstat trace`: one line per collection, as `HAKOGC_TRACE` prints them, made
+/// as the records are read (nothing kept but each heap's last pause end).
+public struct TraceView {
+    private var heapStart: [UInt64: UInt64] = [:]
+    private var previousEnd: [UInt64: UInt64] = [:]
+    private var firstStart: UInt64?
+
+    public init() {}
+
+    /// The line for `record` when it is a collection.
+    public mutating func line(for record: EventLogRecord) -> String? {
+        switch record {
+        case let .heapStart(id, at):
+            heapStart[id] = at
+            return nil
+        case let .collection(e, heap, _):
+            if firstStart == nil { firstStart = e.startNanos }
+            let start = heapStart[heap] ?? firstStart!
             let end = e.startNanos &+ e.pauseNanos
             let mutator = e.startNanos &- Swift.min(previousEnd[heap] ?? start, e.startNanos)
-            out += e.traceLine(heapID: heap, sinceStart: end &- Swift.min(start, end), mutatorNanos: mutator)
             previousEnd[heap] = end
+            return e.traceLine(heapID: heap, sinceStart: end &- Swift.min(start, end), mutatorNanos: mutator)
+        default:
+            return nil
         }
+    }
+
+    /// Every line of the log at `path`, handed to `write` as made.
+    /// - Throws: `EventLogError` (the lines before the bad record were written).
+    public static func stream(path: String, _ write: (String) throws -> Void) throws {
+        var view = TraceView()
+        try EventLogRecords.forEach(path: path) { r in if let line = view.line(for: r) { try write(line) } }
+    }
+
+    /// Every line of the log at `path`.
+    public static func render(path: String) throws -> String {
+        var out = ""
+        try stream(path: path) { out += $0 }
         return out
     }
 }
@@ -61,8 +87,8 @@ public struct JSONReport: Codable, Equatable {
     public var leaks: [Leak]
     public var lastSnapshot: HeapStatistics?
 
-    public init(_ log: EventLogContents) {
-        let p = PauseStatistics(log)
+    public init(_ log: LogSummary) {
+        let p = log.pauses
         version = log.version
         label = log.label
         pid = log.pid
@@ -78,22 +104,22 @@ public struct JSONReport: Codable, Equatable {
         }
         self.pauses = pauses
         var mmu: [String: Double] = [:]
-        for (w, v) in MutatorUtilisation.minimum(log, windows: TextReport.mmuWindows) {
+        for (w, v) in log.mmu.minimum() where MutatorUtilisation.reportWindows.contains(w) {
             if let v { mmu["\(w / 1_000_000)ms"] = (v * 10_000).rounded() / 10_000 }
         }
         self.mmu = mmu
         var phases: [String: UInt64] = [:]
         for phase in GcPhase.allCases {
-            let t = log.collections.reduce(UInt64(0)) { $0 &+ $1.nanos(phase) }
+            let t = log.nanos(phase)
             if t > 0 { phases[phase.name] = t }
         }
         phaseNanos = phases
         var reasons: [String: Int] = [:]
-        for e in log.collections { reasons[e.reason.rawValue, default: 0] += 1 }
+        for (r, n) in log.reasons { reasons[r.rawValue] = n }
         self.reasons = reasons
         sampleRate = log.sampleRate
-        samples = log.samples.count
-        sites = log.sites().map {
+        samples = log.sites.samples
+        sites = log.siteFigures().map {
             Site(name: $0.name, location: $0.location, allocatedBytes: $0.allocatedBytes.rounded(),
                  allocatedObjects: $0.allocatedObjects.rounded(), inUseBytes: $0.inUseBytes.rounded(),
                  inUseObjects: $0.inUseObjects.rounded())
@@ -102,7 +128,7 @@ public struct JSONReport: Codable, Equatable {
             Leak(heap: $0.heap, kind: $0.isPin ? "pin" : $0.isCycle ? "cycle" : "objects", objects: $0.objects, bytes: $0.bytes,
                  types: $0.types, holder: $0.holder, path: $0.path, site: $0.site)
         }
-        lastSnapshot = log.snapshots.last?.statistics
+        lastSnapshot = log.lastSnapshot
     }
 
     /// Pretty, keys sorted: the same log gives the same bytes.
@@ -115,7 +141,7 @@ public struct JSONReport: Codable, Equatable {
 
 /// `gcstat leaks`: every leak group the log's checks recorded.
 public enum LeakView {
-    public static func render(_ log: EventLogContents) -> String {
+    public static func render(_ log: LogSummary) -> String {
         guard !log.leaks.isEmpty else {
             return log.version >= 2 ? "no leaks recorded (a leak check writes here: HAKOGC_LEAKCHECK=1, or heap.leakCheck() / hgc_leak_check with a profile attached)\n"
                 : "no leaks recorded (a version-1 log has no leak records)\n"

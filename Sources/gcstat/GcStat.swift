@@ -23,18 +23,66 @@ struct LogInput: ParsableArguments {
     @Flag(help: "Do not look up file and line of native frames (they need the profiled binaries, by llvm-symbolizer or addr2line).")
     var noSourceLines = false
 
-    /// The log, or exit 2 with one line naming the file and what is wrong.
-    func load() throws -> EventLogContents { try loadLog(file, sourceLines: !noSourceLines) }
+    /// The log's summary, or exit 2 with one line naming the file and what is wrong.
+    func load() throws -> LogSummary { try loadLog(file, sourceLines: !noSourceLines) }
 }
 
-/// The log at `path`, or exit 2 with one line naming the file and what is wrong.
-func loadLog(_ path: String, sourceLines: Bool) throws -> EventLogContents {
-    do {
-        var log = try EventLogContents(path: path)
+/// The summary of the log at `path` (read as a stream: memory does not grow with
+/// the log), or exit 2 with one line naming the file and what is wrong.
+func loadLog(_ path: String, sourceLines: Bool) throws -> LogSummary {
+    try reading(path) {
+        var log = try LogSummary(path: path)
         if sourceLines { log.resolveSourceLines() }
         return log
+    }
+}
+
+/// `body`'s result; an error reading the log at `path` exits 2 with one line
+/// naming the file and what is wrong (an `ExitCode` passes through).
+func reading<T>(_ path: String, _ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let passing as ExitCode {
+        throw passing
+    } catch let passing as OutputFailure {
+        throw passing
     } catch {
         FileHandle.standardError.write(Data("gcstat: \(path): \(error)\n".utf8))
+        throw ExitCode(2)
+    }
+}
+
+/// A write to the output failed (not the log's fault).
+struct OutputFailure: Error { var underlying: Error }
+
+/// Streams what `body` writes into `path` — through a temporary file beside it,
+/// renamed when complete, so an unreadable log or a failed write leaves no
+/// partial file — or into standard output when `path` is nil. Exits 2 naming the
+/// log or the output when either fails.
+func streaming(from log: String, to path: String?, _ body: (_ write: (Data) throws -> Void) throws -> Void) throws {
+    guard let path else {
+        try reading(log) { try body { FileHandle.standardOutput.write($0) } }
+        return
+    }
+    let partial = path + ".partial-\(getpid())"
+    guard FileManager.default.createFile(atPath: partial, contents: nil), let handle = FileHandle(forWritingAtPath: partial) else {
+        FileHandle.standardError.write(Data("gcstat: cannot write \(path)\n".utf8))
+        throw ExitCode(2)
+    }
+    do {
+        try reading(log) {
+            try body { data in
+                do { try handle.write(contentsOf: data) } catch { throw OutputFailure(underlying: error) }
+            }
+        }
+        try handle.close()
+        guard rename(partial, path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+    } catch {
+        try? handle.close()
+        try? FileManager.default.removeItem(atPath: partial)
+        if error is ExitCode { throw error }
+        let reason = (error as? OutputFailure)?.underlying ?? error
+        FileHandle.standardError.write(Data("gcstat: cannot write \(path): \(reason)\n".utf8))
         throw ExitCode(2)
     }
 }
@@ -72,7 +120,7 @@ struct Report: ParsableCommand {
     func run() throws {
         let log = try input.load()
         try emit(TextReport.render(log), to: output)
-        if let hgrm { try emit(PauseStatistics(log).hgrm(), to: hgrm) }
+        if let hgrm { try emit(log.pauses.hgrm(), to: hgrm) }
     }
 }
 
@@ -82,7 +130,12 @@ struct Trace: ParsableCommand {
     @Option(name: .shortAndLong, help: "Write here instead of standard output.")
     var output: String?
 
-    func run() throws { try emit(TraceView.render(try input.load()), to: output) }
+    func run() throws {
+        // Line by line as the log is read: any length of log.
+        try streaming(from: input.file, to: output) { write in
+            try TraceView.stream(path: input.file) { try write(Data($0.utf8)) }
+        }
+    }
 }
 
 struct JSON: ParsableCommand {
@@ -120,7 +173,7 @@ struct Pprof: ParsableCommand {
 
     func run() throws {
         let log = try input.load()
-        guard !log.samples.isEmpty else {
+        guard log.sites.samples > 0 else {
             FileHandle.standardError.write(Data("gcstat: \(input.file): no allocation samples (HAKOGC_PROFILE_RATE was 0, or a version-1 log)\n".utf8))
             throw ExitCode(2)
         }
@@ -137,8 +190,8 @@ struct ChromeTraceCommand: ParsableCommand {
     var output: String
 
     func run() throws {
-        let log = try input.load()
-        try write({ try ChromeTrace.json(log) }, to: output)
+        // Event by event as the log is read: any length of log.
+        try streaming(from: input.file, to: output) { write in try ChromeTrace.stream(path: input.file, write) }
     }
 }
 

@@ -38,9 +38,9 @@ private func gcstat(_ arguments: [String]) throws -> (status: Int32, stdout: Str
 @Suite struct GcStatTests {
     @Test(arguments: ["demo", "v1"])
     func viewsMatchTheirGoldenOutput(_ name: String) throws {
-        let log = try EventLogContents(path: logPath("\(name).hgclog"))
+        let log = try LogSummary(path: logPath("\(name).hgclog"))
         #expect(TextReport.render(log) == (try golden("\(name).report.txt")))
-        #expect(TraceView.render(log) == (try golden("\(name).trace.txt")))
+        #expect(try TraceView.render(path: logPath("\(name).hgclog")) == (try golden("\(name).trace.txt")))
         #expect((try JSONReport(log).encoded()) == (try golden("\(name).json")))
         #expect(LeakView.render(log) == (try golden("\(name).leaks.txt")))
     }
@@ -48,7 +48,7 @@ private func gcstat(_ arguments: [String]) throws -> (status: Int32, stdout: Str
     /// The figures mean what they say, checked against the log's own records.
     @Test func demoReportAgreesWithTheRecords() throws {
         let log = try EventLogContents(path: logPath("demo.hgclog"))
-        let json = JSONReport(log)
+        let json = JSONReport(try LogSummary(path: logPath("demo.hgclog")))
         #expect(json.pauses["all"]?.count == UInt64(log.collections.count))
         #expect(json.pauses["all"]?.totalNanos == log.collections.reduce(0) { $0 + $1.pauseNanos })
         #expect(json.phaseNanos.values.reduce(0, +) == json.pauses["all"]?.totalNanos)  // phases add up
@@ -57,20 +57,20 @@ private func gcstat(_ arguments: [String]) throws -> (status: Int32, stdout: Str
         let reported = Double(json.pauses["all"]!.p99Nanos)
         #expect(abs(reported - Double(p99)) <= Double(p99) * 0.001 + 1)  // HdrHistogram: 3 significant digits
         #expect(json.complete && json.leaks.contains { $0.kind == "cycle" })
-        #expect(TraceView.render(log).split(separator: "\n").count == log.collections.count)
+        #expect(try TraceView.render(path: logPath("demo.hgclog")).split(separator: "\n").count == log.collections.count)
     }
 
     /// Self-contained: no script, nothing fetched; as many marks as collections.
     /// (scripts/test-gcstat.sh renders it in headless Chromium.)
     @Test func htmlIsSelfContainedAndDrawsEveryPause() throws {
-        let log = try EventLogContents(path: logPath("demo.hgclog"))
+        let log = try LogSummary(path: logPath("demo.hgclog"))
         let html = HTMLReport.render(log)
         #expect(!html.contains("<script") && !html.contains("src=") && !html.contains("href="))
         #expect(html.components(separatedBy: "http").count - 1 == html.components(separatedBy: "xmlns=\"http://www.w3.org/2000/svg\"").count - 1)
         let timeline = try #require(html.range(of: "<svg id=\"pauses\"").map { String(html[$0.lowerBound...]) })
         let svg = String(timeline[..<timeline.range(of: "</svg>")!.lowerBound])
-        #expect(svg.contains("data-points=\"\(log.collections.count)\""))
-        #expect(svg.components(separatedBy: "<circle").count - 1 == log.collections.count)
+        #expect(svg.contains("data-points=\"\(log.collections)\""))
+        #expect(svg.components(separatedBy: "<circle").count - 1 == log.collections)
         for id in ["heap", "percentiles", "mmu", "phases"] { #expect(html.contains("<svg id=\"\(id)\"")) }
         #expect(html.contains("<table id=\"sites\"") && html.contains("<table id=\"leaks\""))
         #expect(HTMLReport.escape("<a & \"b\">") == "&lt;a &amp; &quot;b&quot;&gt;")
@@ -79,8 +79,8 @@ private func gcstat(_ arguments: [String]) throws -> (status: Int32, stdout: Str
     /// `diff`: golden text for a smaller run against the demo's, thresholds read and
     /// judged, bad thresholds refused, and the exit statuses CI relies on.
     @Test func diffGatesOnThresholds() throws {
-        let small = try EventLogContents(path: logPath("demo-small.hgclog"))
-        let demo = try EventLogContents(path: logPath("demo.hgclog"))
+        let small = try LogSummary(path: logPath("demo-small.hgclog"))
+        let demo = try LogSummary(path: logPath("demo.hgclog"))
         let diff = LogDiff(old: small, new: demo)
         #expect(diff.render() == (try golden("diff.txt")))
         #expect(diff.addedLeaks.isEmpty)  // the same kinds of group, more of them
@@ -151,6 +151,16 @@ private func gcstat(_ arguments: [String]) throws -> (status: Int32, stdout: Str
             #expect(r.stderr.hasPrefix("gcstat: \(path): ") && r.stderr.contains(expected) && r.stderr.split(separator: "\n").count == 1,
                     "\(name): \(r.stderr)")
         }
+        // Streamed commands: the records before the bad one were read, yet `-o` leaves
+        // no file (nor its partial one) behind.
+        let truncated = dir.appendingPathComponent("truncated.hgclog").path
+        for command in ["trace", "chrome-trace"] {
+            let out = dir.appendingPathComponent("\(command).out").path
+            let r = try gcstat([command, truncated, "-o", out])
+            #expect(r.status == 2 && r.stderr.contains("record at byte"), "\(command): \(r.stderr)")
+            let left = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(command) }
+            #expect(left.isEmpty, "\(command) left \(left)")
+        }
         // An unknown record kind is skipped, not an error.
         var unknown = [UInt8](good)
         unknown.append(contentsOf: [0x63, 0, 0, 0, 16, 0, 0, 0] + [UInt8](repeating: 7, count: 8))
@@ -178,9 +188,12 @@ private func gcstat(_ arguments: [String]) throws -> (status: Int32, stdout: Str
             }
             try Data(bytes).write(to: URL(fileURLWithPath: path))
             do {
-                let log = try EventLogContents(path: path)
+                let log = try LogSummary(path: path)
                 _ = TextReport.render(log)
                 _ = LeakView.render(log)
+                _ = HTMLReport.render(log)
+                _ = PprofExport.profile(log)
+                _ = try ChromeTrace.json(path: path)
             } catch is EventLogError {
                 refused += 1
             } catch {
@@ -220,7 +233,7 @@ private func gcstat(_ arguments: [String]) throws -> (status: Int32, stdout: Str
         file.close()
         let log = try EventLogContents(path: path)
         #expect(log.collectionEndsCycle.filter { $0 }.count == 3)
-        let data = try ChromeTrace.json(log)
+        let data = try ChromeTrace.json(path: path)
         let root = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(root["displayTimeUnit"] as? String == "ms")
         let events = try #require(root["traceEvents"] as? [[String: Any]])
