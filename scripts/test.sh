@@ -7,6 +7,7 @@
 # clone on 2 cores).
 #   HAKOGC_STRESS_SECONDS=600 scripts/test.sh   longer stress runs
 #   HAKOGC_STRESS_SEED=N scripts/test.sh        replay one stress seed
+#   HAKOGC_VERIFY_STRESS_SECONDS=60 scripts/test.sh   longer verified stress run
 #   HAKOGC_SKIP_SANITIZERS=1 scripts/test.sh    leave out the sanitizer runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,4 +21,9 @@ scripts/test-cpython.sh
 scripts/test-rust.sh
 scripts/test-gcstat.sh
 swift test -c release -Xswiftc -enable-testing --filter StressTests
+# Again with the heap verifier after every collection (HeapVerifier.swift) on a
+# shorter budget: each verification walks the whole heap (about 100 ns an object),
+# so the ten-million-object list is left out.
+HAKOGC_VERIFY=1 HAKOGC_STRESS_SECONDS="${HAKOGC_VERIFY_STRESS_SECONDS:-2}" \
+  swift test -c release -Xswiftc -enable-testing --skip-build --filter 'ModelStressTests|LargeGraphStressTests/rings|BinaryTreesTests'
 if [[ -z "${HAKOGC_SKIP_SANITIZERS:-}" ]]; then scripts/test-sanitizers.sh; fi

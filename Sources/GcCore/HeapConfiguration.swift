@@ -1,3 +1,5 @@
+import Glibc
+
 /// Pacing and tuning of one heap. Defaults suit a few-hundred-MiB heap on a laptop-class
 /// machine; every figure is a threshold, not a promise.
 ///
@@ -56,6 +58,16 @@ public struct HeapConfiguration: Sendable, Equatable {
     /// slot below is in use or retired (the C ABI's handles name 2²⁴ − 1). Read only
     /// when the heap is created.
     public var weakSlotLimit: UInt32 = .max
+
+    /// Run the heap verifier (HeapVerifier.swift) after every collection: a walk of
+    /// every page checking the heap's invariants, which stops the process with a
+    /// message naming the object, its type and the broken rule. For tests, stress
+    /// and fuzz runs: it makes each collection cost a walk of the heap. Defaults to
+    /// whether the environment has `HAKOGC_VERIFY=1` (read once per process).
+    public var verify: Bool = HeapConfiguration.verifyFromEnvironment
+
+    /// `HAKOGC_VERIFY=1` in the environment (any other value, or none: false).
+    public static let verifyFromEnvironment: Bool = getenv("HAKOGC_VERIFY").map { String(cString: $0) == "1" } ?? false
 
     /// The defaults above.
     public init() {}

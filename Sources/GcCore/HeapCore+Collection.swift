@@ -125,6 +125,7 @@ extension HeapCore {
             liveObjectsBefore: before.objects, liveObjectsAfter: liveObjects,
             liveBytesBefore: before.bytes, liveBytesAfter: liveBytes)
         resetAllocationBudget()
+        if configuration.verify { verifyOrStop(after: "after \(kind.rawValue) collection \(sequence)") }
         profiler?.collected(event, end: end)
         if let observer {
             // The observer is user code: collections it asks for are deferred.

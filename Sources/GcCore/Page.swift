@@ -143,6 +143,8 @@ struct Page: Equatable {
         let head = freeList
         if head != 0 {
             let slot = ObjectRef(bits: head).unsafelyUnwrapped
+            assert(head & ~Page.mask == bits && Int(head &- bits) < Int(bump) && slot.bits0 == 0,
+                   "free-list entry 0x\(String(head, radix: 16)) is not a free slot of page 0x\(String(bits, radix: 16))")
             freeList = UInt(truncatingIfNeeded: slot.bits1)
             liveCount &+= 1
             AddressSanitizer.unpoison(slot.address, bytes: Int(slotSize))
@@ -162,6 +164,8 @@ struct Page: Equatable {
     /// Puts a slot back on the free list and marks it free (word 0 = 0).
     @inlinable @inline(__always)
     func returnSlot(_ slot: ObjectRef) {
+        assert(slot.bits & ~Page.mask == bits && slot.bits0 != 0 && liveCount > 0,
+               "returning 0x\(String(slot.bits, radix: 16)), not an allocated slot of page 0x\(String(bits, radix: 16))")
         slot.bits0 = 0
         slot.bits1 = UInt64(freeList)
         freeList = slot.bits

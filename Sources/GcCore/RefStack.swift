@@ -42,10 +42,18 @@ final class RefStack {
         return s.pointee.base[s.pointee.count]
     }
 
+    // Debug builds check every index (`assert`: nothing in optimized builds, where
+    // these are the collector's innermost loops).
     @inlinable
     subscript(i: Int) -> ObjectRef {
-        get { state.pointee.base[i] }
-        set { state.pointee.base[i] = newValue }
+        get {
+            assert(i >= 0 && i < state.pointee.count, "RefStack index \(i) out of 0..<\(state.pointee.count)")
+            return state.pointee.base[i]
+        }
+        set {
+            assert(i >= 0 && i < state.pointee.count, "RefStack index \(i) out of 0..<\(state.pointee.count)")
+            state.pointee.base[i] = newValue
+        }
     }
 
     @usableFromInline
@@ -65,6 +73,7 @@ final class RefStack {
     @discardableResult
     func swapRemove(at i: Int) -> ObjectRef? {
         let s = state
+        assert(i >= 0 && i < s.pointee.count, "RefStack.swapRemove index \(i) out of 0..<\(s.pointee.count)")
         s.pointee.count &-= 1
         if i == s.pointee.count { return nil }
         s.pointee.base[i] = s.pointee.base[s.pointee.count]

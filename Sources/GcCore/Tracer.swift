@@ -92,10 +92,16 @@ public struct Tracer {
     /// `.referencesOnly`). Any thread. `payload` must be what `trace` expects to read.
     public static func recordReferences(of payload: UnsafeMutableRawPointer, with trace: TraceFunction) -> [ObjectRef] {
         let list = RefStack(capacity: 16)
+        record(payload, with: trace, into: list)
+        return (0..<list.count).map { list[$0] }
+    }
+
+    /// `recordReferences` into a caller's stack (appended), for walks that trace
+    /// every object (the heap verifier) and must not allocate per object.
+    static func record(_ payload: UnsafeMutableRawPointer, with trace: TraceFunction, into list: RefStack) {
         // The parent is never used in `.record` mode; any non-null address will do.
         var tracer = Tracer(recordingInto: list, parent: ObjectRef(payload))
         trace(payload, &tracer)
-        return (0..<list.count).map { list[$0] }
     }
 
     /// Calls `body` with `count` stand-in references for a registration-time layout

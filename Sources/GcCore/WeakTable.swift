@@ -74,6 +74,14 @@ final class WeakTable {
         return object
     }
 
+    /// Calls `body` with the target address of every slot in use (the verifier's).
+    func forEachTarget(_ body: (UInt) -> Void) {
+        for address in slotOfObject.keys { body(address) }
+        for (i, slot) in slots.enumerated() where slot.target != 0 && slotOfObject[slot.target] != UInt32(i) {
+            body(slot.target)  // a slot the object map lost: reported as without HAS_WEAK or dead
+        }
+    }
+
     /// Clears the slot of a dying object; every weak reference to it now reads nil.
     func clear(_ object: ObjectRef) {
         object.clear(ObjectHeader.hasWeak)

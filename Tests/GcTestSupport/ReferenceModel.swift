@@ -317,6 +317,8 @@ public struct ModelRun {
         let live = stats.liveObjects - stats.sweptNotFreed
         if live != model.aliveIDs.count { fail("heap has \(live) live objects, model \(model.aliveIDs.count)") }
         verifyCounts()
+        // The heap's own invariants (HeapVerifier.swift), after every step.
+        for violation in heap.checkInvariants() { fail("\(violation)") }
     }
 
     /// Every live object's count is what the model says holds it: handles, pins,
