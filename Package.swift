@@ -16,6 +16,19 @@ let mmapPages = !systemMalloc && Context.environment["HAKOGC_MMAP_PAGES"] != nil
 let sanitizerDefines: [SwiftSetting] =
     (systemMalloc ? [.define("HAKOGC_SYSTEM_MALLOC")] : []) + (sanitizer == "address" ? [.define("HAKOGC_ASAN")] : [])
 let pageDefines: [SwiftSetting] = sanitizerDefines + (mmapPages ? [.define("HAKOGC_MMAP_PAGES")] : [])
+// libFuzzer targets (scripts/fuzz.sh, docs/reliability.md): declared only when
+// HAKOGC_FUZZ is set, because they have no `main` (libFuzzer's is linked by
+// `-sanitize=fuzzer`) and so cannot build in an ordinary `swift build`.
+let fuzzing = Context.environment["HAKOGC_FUZZ"] != nil
+let fuzzTargets: [Target] = !fuzzing ? [] : [
+    .target(name: "FuzzDriver", path: "Fuzz/Sources/FuzzDriver"),
+    .executableTarget(
+        name: "fuzz-abi", dependencies: ["CrossBoundary", "CHakoGC", "FuzzDriver"], path: "Fuzz/Sources/fuzz-abi",
+        swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+    .executableTarget(
+        name: "fuzz-gcstat", dependencies: ["GcStatKit", "GcProfiler", "FuzzDriver"], path: "Fuzz/Sources/fuzz-gcstat",
+        swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+]
 
 let package = Package(
     name: "HakoGC",
@@ -68,5 +81,5 @@ let package = Package(
         .testTarget(
             name: "StressTests", dependencies: ["GcCore", "GcTypes", "GcTestSupport"],
             path: "StressTests"),
-    ]
+    ] + fuzzTargets
 )

@@ -8,6 +8,7 @@
 #   HAKOGC_STRESS_SECONDS=600 scripts/test.sh   longer stress runs
 #   HAKOGC_STRESS_SEED=N scripts/test.sh        replay one stress seed
 #   HAKOGC_VERIFY_STRESS_SECONDS=60 scripts/test.sh   longer verified stress run
+#   HAKOGC_FUZZ_SECONDS=600 scripts/test.sh     longer fuzz runs (each target)
 #   HAKOGC_SKIP_SANITIZERS=1 scripts/test.sh    leave out the sanitizer runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,4 +27,7 @@ swift test -c release -Xswiftc -enable-testing --filter StressTests
 # so the ten-million-object list is left out.
 HAKOGC_VERIFY=1 HAKOGC_STRESS_SECONDS="${HAKOGC_VERIFY_STRESS_SECONDS:-2}" \
   swift test -c release -Xswiftc -enable-testing --skip-build --filter 'ModelStressTests|LargeGraphStressTests/rings|BinaryTreesTests'
+# The libFuzzer targets, a minute each (docs/reliability.md; longer: scripts/fuzz.sh).
+scripts/fuzz.sh abi "${HAKOGC_FUZZ_SECONDS:-60}"
+scripts/fuzz.sh gcstat "${HAKOGC_FUZZ_SECONDS:-60}"
 if [[ -z "${HAKOGC_SKIP_SANITIZERS:-}" ]]; then scripts/test-sanitizers.sh; fi
