@@ -26,6 +26,9 @@ let fuzzTargets: [Target] = !fuzzing ? [] : [
         name: "fuzz-abi", dependencies: ["CrossBoundary", "CHakoGC", "FuzzDriver"], path: "Fuzz/Sources/fuzz-abi",
         swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
     .executableTarget(
+        name: "fuzz-registry", dependencies: ["CrossBoundary", "CHakoGC", "FuzzDriver"], path: "Fuzz/Sources/fuzz-registry",
+        swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+    .executableTarget(
         name: "fuzz-gcstat", dependencies: ["GcStatKit", "GcProfiler", "FuzzDriver"], path: "Fuzz/Sources/fuzz-gcstat",
         swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
 ]

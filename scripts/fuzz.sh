@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs one libFuzzer target for SECONDS (docs/reliability.md, "Fuzzing").
 #   scripts/fuzz.sh abi 60            the C ABI call sequences against the oracle
+#   scripts/fuzz.sh registry 60       type registration: names, vtables, read-back
 #   scripts/fuzz.sh gcstat 60         the event-log reader and every gcstat view
 #   scripts/fuzz.sh abi 36000 --asan  under AddressSanitizer too (slower; separate build)
 #   scripts/fuzz.sh abi 3600 -- -jobs=2 -workers=2   more libFuzzer options after --
@@ -10,16 +11,16 @@
 # after every collection (HAKOGC_VERIFY=1). Exit 0 when the time ran out clean.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target="${1:?usage: scripts/fuzz.sh abi|gcstat SECONDS [--asan] [-- libFuzzer options]}"
-seconds="${2:?usage: scripts/fuzz.sh abi|gcstat SECONDS [--asan] [-- libFuzzer options]}"
+target="${1:?usage: scripts/fuzz.sh abi|registry|gcstat SECONDS [--asan] [-- libFuzzer options]}"
+seconds="${2:?usage: scripts/fuzz.sh abi|registry|gcstat SECONDS [--asan] [-- libFuzzer options]}"
 shift 2
 asan=""
 if [[ "${1:-}" == "--asan" ]]; then asan=1; shift; fi
 if [[ "${1:-}" == "--" ]]; then shift; fi
 case "$target" in
-  abi) max_len=4096 ;;
+  abi|registry) max_len=4096 ;;
   gcstat) max_len=8192 ;;
-  *) echo "scripts/fuzz.sh: no target '$target' (abi, gcstat)" >&2; exit 2 ;;
+  *) echo "scripts/fuzz.sh: no target '$target' (abi, registry, gcstat)" >&2; exit 2 ;;
 esac
 scripts/install-deps.sh
 
@@ -56,7 +57,7 @@ status=$?
 set -e
 grep -E "^#[0-9]+ +DONE|^stat::(number_of_executed_units|average_exec_per_sec)" "$log" || true
 if [[ $status -ne 0 ]]; then
-  grep -E "ABI oracle|Fatal error|ERROR:|Test unit written" "$log" | head -20 >&2
+  grep -E "oracle|Fatal error|ERROR:|Test unit written|exiting" "$log" | head -20 >&2 || true
   echo "scripts/fuzz.sh: fuzz-$target failed (exit $status); the whole output is in $log" >&2
   exit 1
 fi

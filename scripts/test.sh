@@ -27,7 +27,13 @@ swift test -c release -Xswiftc -enable-testing --filter StressTests
 # so the ten-million-object list is left out.
 HAKOGC_VERIFY=1 HAKOGC_STRESS_SECONDS="${HAKOGC_VERIFY_STRESS_SECONDS:-2}" \
   swift test -c release -Xswiftc -enable-testing --skip-build --filter 'ModelStressTests|LargeGraphStressTests/rings|BinaryTreesTests'
+# HAKOGC_FAIL_ALLOC reaches a real program: the demo must stop with the message.
+if SWIFT_BACKTRACE=enable=no HAKOGC_FAIL_ALLOC=1+ .build/debug/hako-demo >/dev/null 2>.build/fail-alloc.err; then
+  echo "HAKOGC_FAIL_ALLOC=1+: the demo ran to the end" >&2; exit 1
+fi
+grep -q "HakoGC: out of memory allocating" .build/fail-alloc.err || { cat .build/fail-alloc.err >&2; exit 1; }
 # The libFuzzer targets, a minute each (docs/reliability.md; longer: scripts/fuzz.sh).
 scripts/fuzz.sh abi "${HAKOGC_FUZZ_SECONDS:-60}"
+scripts/fuzz.sh registry "${HAKOGC_FUZZ_SECONDS:-60}"
 scripts/fuzz.sh gcstat "${HAKOGC_FUZZ_SECONDS:-60}"
 if [[ -z "${HAKOGC_SKIP_SANITIZERS:-}" ]]; then scripts/test-sanitizers.sh; fi

@@ -52,6 +52,11 @@ func descriptor(name: String, vtable v: hgc_vtable) -> Result<TypeDescriptor, St
         return .failure(StatusError(status: LastError.fail(HGC_ERR_BAD_VTABLE, "reference_count \(v.reference_count) with NULL reference_offsets")))
     }
     let payload = Int(v.payload_size)
+    // Before any offset is read: a count the payload cannot hold is refused without
+    // reading the caller's array (which a huge count would run past).
+    guard Int(v.reference_count) <= payload / 8 else {
+        return .failure(StatusError(status: LastError.fail(HGC_ERR_BAD_VTABLE, "reference_count \(v.reference_count) is more than the \(payload)-byte payload's \(payload / 8) slots")))
+    }
     var offsets: [Int] = []
     var seen = Set<Int>()
     for i in 0..<Int(v.reference_count) {

@@ -66,6 +66,11 @@ public struct HeapConfiguration: Sendable, Equatable {
     /// whether the environment has `HAKOGC_VERIFY=1` (read once per process).
     public var verify: Bool = HeapConfiguration.verifyFromEnvironment
 
+    /// Fail this heap's N-th request for a page or large-object block (and, if
+    /// persistent, every later one): a test hook for the out-of-memory paths
+    /// (AllocationFailure.swift). Defaults to `HAKOGC_FAIL_ALLOC=N` or `N+`.
+    public var failAllocation: AllocationFailure? = AllocationFailure.fromEnvironment
+
     /// `HAKOGC_VERIFY=1` in the environment (any other value, or none: false).
     public static let verifyFromEnvironment: Bool = getenv("HAKOGC_VERIFY").map { String(cString: $0) == "1" } ?? false
 

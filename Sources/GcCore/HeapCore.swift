@@ -127,6 +127,7 @@ final class HeapCore {
         hot.pointee.adopt(configuration)
         hot.pointee.fullThreshold = configuration.fullMinimumBytes
         allocator = SizeClassAllocator(emptyPageCache: configuration.emptyPageCache)
+        allocator.failure = configuration.failAllocation
         weakTable = WeakTable(generationLimit: configuration.weakGenerationLimit,
                               slotLimit: configuration.weakSlotLimit)
         allocator.owner = Unmanaged.passUnretained(self).toOpaque()

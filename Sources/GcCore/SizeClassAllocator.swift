@@ -31,6 +31,11 @@ final class SizeClassAllocator {
 
     private(set) var pagesAllocated = 0
     private(set) var pagesReleased = 0
+    /// Failure injection (AllocationFailure.swift): which block requests fail.
+    var failure: AllocationFailure?
+    /// Block requests so far, and how many of them were failed on purpose.
+    private(set) var blockRequests = 0
+    private(set) var injectedFailures = 0
     /// Bytes of page blocks held from the system now.
     private(set) var committedBytes = 0
 
@@ -94,7 +99,7 @@ final class SizeClassAllocator {
         if let cached = emptyCache.popLast() {
             page = cached
         } else {
-            guard let block = PageMemory.allocate(bytes: Page.size) else { return nil }
+            guard let block = requestBlock(bytes: Page.size) else { return nil }
             page = Page(block)
             page.blockBytes = Page.size
             pagesAllocated += 1
@@ -122,7 +127,7 @@ final class SizeClassAllocator {
     @usableFromInline
     func allocateLarge(slotBytes: Int) -> ObjectRef? {
         let bytes = Page.headerSize + slotBytes
-        guard let block = PageMemory.allocate(bytes: bytes) else { return nil }
+        guard let block = requestBlock(bytes: bytes) else { return nil }
         let page = Page(block)
         page.owner = owner!
         page.blockBytes = bytes
@@ -247,6 +252,22 @@ final class SizeClassAllocator {
             pages[index] = last
             last.pageIndex = index
         }
+    }
+
+    /// A block from the system, unless failure injection says this request fails.
+    private func requestBlock(bytes: Int) -> UnsafeMutableRawPointer? {
+        blockRequests += 1
+        if let failure, failure.fails(request: blockRequests) {
+            injectedFailures += 1
+            return nil
+        }
+        return PageMemory.allocate(bytes: bytes)
+    }
+
+    /// Blocks held from the system that are not in use, cached or quarantined: 0
+    /// unless a block was lost (the allocation-failure tests check it).
+    var unaccountedBlocks: Int {
+        pagesAllocated - pagesReleased - pages.count - emptyCache.count - (quarantine?.count ?? 0)
     }
 
     private func freeBlock(_ page: Page) {

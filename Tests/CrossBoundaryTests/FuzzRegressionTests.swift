@@ -33,4 +33,27 @@ import Testing
         }
         #expect(CrossBoundary.hgc_heap_destroy(heap) == HGC_OK)
     }
+
+    /// Found writing fuzz-registry: a reference count the payload cannot hold was
+    /// checked offset by offset, reading past the caller's array. It is refused
+    /// before the array is read (under ASan a read past these two entries is
+    /// reported).
+    @Test func hugeReferenceCountIsRefusedBeforeTheArrayIsRead() {
+        let offsets = UnsafeMutablePointer<UInt32>.allocate(capacity: 2)
+        defer { offsets.deallocate() }
+        offsets[0] = 0
+        offsets[1] = 8
+        var table = hgc_vtable()
+        table.size = UInt32(MemoryLayout<hgc_vtable>.size)
+        table.payload_size = 16
+        table.reference_offsets = UnsafePointer(offsets)
+        var id: UInt64 = 0
+        for count in [3, 1000, UInt32.max] {
+            table.reference_count = count
+            #expect(CrossBoundary.hgc_register_type("hako.tests/HugeCount", &table, &id) == HGC_ERR_BAD_VTABLE)
+            #expect(String(cString: CrossBoundary.hgc_last_error()).contains("more than the 16-byte payload's 2 slots"))
+        }
+        table.reference_count = 2
+        #expect(CrossBoundary.hgc_register_type("hako.tests/HugeCount", &table, &id) == HGC_OK)
+    }
 }

@@ -16,3 +16,21 @@ public func runLibFuzzer(
     var argc = argc, argv = argv
     return LLVMFuzzerRunDriver(&argc, &argv, callback)
 }
+
+/// The fuzzer's input, read a byte (or 8) at a time; past the end it reads zeros.
+public struct FuzzInput {
+    let bytes: UnsafeBufferPointer<UInt8>
+    var at = 0
+    public init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+    public var isEmpty: Bool { at >= bytes.count }
+    public mutating func byte() -> Int {
+        guard at < bytes.count else { return 0 }
+        defer { at += 1 }
+        return Int(bytes[at])
+    }
+    public mutating func u64() -> UInt64 {
+        var v: UInt64 = 0
+        for _ in 0..<8 { v = v << 8 | UInt64(byte()) }
+        return v
+    }
+}

@@ -36,23 +36,6 @@ public func fuzzOneInput(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     return 0
 }
 
-struct FuzzInput {
-    let bytes: UnsafeBufferPointer<UInt8>
-    var at = 0
-    init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
-    var isEmpty: Bool { at >= bytes.count }
-    mutating func byte() -> Int {
-        guard at < bytes.count else { return 0 }
-        defer { at += 1 }
-        return Int(bytes[at])
-    }
-    mutating func u64() -> UInt64 {
-        var v: UInt64 = 0
-        for _ in 0..<8 { v = v << 8 | UInt64(byte()) }
-        return v
-    }
-}
-
 extension Harness {
     func createHeap(_ slot: Int) {
         var h: hgc_heap = 0

@@ -1,5 +1,6 @@
 import CHakoGC
 import CrossBoundary
+import FuzzDriver
 import Glibc
 
 // One method per C ABI call: make the call, then hold its status and results to

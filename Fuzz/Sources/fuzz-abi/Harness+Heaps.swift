@@ -1,5 +1,6 @@
 import CHakoGC
 import CrossBoundary
+import FuzzDriver
 import Glibc
 
 // Heap life cycle, the bridge, misbehaviour switches and calls on heaps that are
