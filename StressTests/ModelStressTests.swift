@@ -14,6 +14,13 @@ enum StressBudget {
         ProcessInfo.processInfo.environment["HAKOGC_STRESS_SEED"].flatMap { UInt64($0) }
     }
     static func baseSeed() -> UInt64 { fixedSeed ?? UInt64.random(in: 1...UInt64(UInt32.max)) }
+    /// Steps per model run: `HAKOGC_STRESS_STEPS`, or `standard`. The
+    /// ThreadSanitizer run (scripts/test-sanitizers.sh) asks for fewer: a debug
+    /// build under TSan takes about 8 ms a step, and what it checks there is heaps on
+    /// several threads, not long runs.
+    static func steps(_ standard: Int) -> Int {
+        ProcessInfo.processInfo.environment["HAKOGC_STRESS_STEPS"].flatMap { Int($0) } ?? standard
+    }
 }
 
 @Suite(.serialized) struct ModelStressTests {
@@ -25,7 +32,7 @@ enum StressBudget {
         var runs = 0
         repeat {
             var run = ModelRun(seed: seed, automatic: seed % 3 != 0)
-            run.execute(steps: 6_000)
+            run.execute(steps: StressBudget.steps(6_000))
             #expect(run.failures.isEmpty, "HAKOGC_STRESS_SEED=\(seed): \(run.failures.prefix(5))")
             if !run.failures.isEmpty { return }
             runs += 1
@@ -54,7 +61,7 @@ enum StressBudget {
                 var seed = base &+ UInt64(t) &* 1_000_003
                 repeat {
                     var run = ModelRun(seed: seed, automatic: true)
-                    run.execute(steps: 3_000)
+                    run.execute(steps: StressBudget.steps(3_000))
                     results.lock.lock()
                     results.runs += 1
                     if !run.failures.isEmpty {

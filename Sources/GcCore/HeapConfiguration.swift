@@ -71,8 +71,17 @@ public struct HeapConfiguration: Sendable, Equatable {
     /// (AllocationFailure.swift). Defaults to `HAKOGC_FAIL_ALLOC=N` or `N+`.
     public var failAllocation: AllocationFailure? = AllocationFailure.fromEnvironment
 
-    /// `HAKOGC_VERIFY=1` in the environment (any other value, or none: false).
-    public static let verifyFromEnvironment: Bool = getenv("HAKOGC_VERIFY").map { String(cString: $0) == "1" } ?? false
+    /// `HAKOGC_VERIFY=1` in the environment (`0` or unset: false). Any other value
+    /// stops the process when the first heap is configured: a typo must not turn
+    /// verification off without a word.
+    public static let verifyFromEnvironment: Bool = {
+        guard let raw = getenv("HAKOGC_VERIFY") else { return false }
+        switch String(cString: raw) {
+        case "1": return true
+        case "0", "": return false
+        case let other: fatalError("HakoGC: HAKOGC_VERIFY=\(other) is not 1 or 0")
+        }
+    }()
 
     /// The defaults above.
     public init() {}

@@ -13,6 +13,22 @@ struct GcStat: ParsableCommand {
         abstract: "Reads HakoGC event logs (HAKOGC_PROFILE=FILE, ProfileFile, hgc_profile_open).",
         discussion: "Exit status: 0 fine, 1 a check failed, 2 bad usage or an unreadable log.",
         subcommands: [Report.self, Trace.self, JSON.self, Leaks.self, Pprof.self, ChromeTraceCommand.self, HTML.self, Diff.self])
+
+    /// ArgumentParser's own `main`, but bad usage exits 2, as gcstat promises,
+    /// instead of its 64 (EX_USAGE): a CI script tells "a check failed" (1) from
+    /// "gcstat could not do its job" (2) without knowing sysexits.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// Options every command that reads one log shares.

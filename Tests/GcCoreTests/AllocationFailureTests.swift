@@ -1,3 +1,4 @@
+import Glibc
 @testable import GcCore
 import GcTestSupport
 import Testing
@@ -59,6 +60,23 @@ private func workload(_ heap: Heap, _ count: FailureCount) -> [ObjectRef] {
         #expect(AllocationFailure("12+") == AllocationFailure(at: 12, persistent: true))
         for bad in ["", "0", "+", "-3", "x", "3++", " 4"] { #expect(AllocationFailure(bad) == nil, "\(bad)") }
         #expect(AllocationFailure(at: 5, persistent: true).description == "5+")
+    }
+
+    /// `HAKOGC_FAIL_ALLOC` in the environment (read once per process: a child
+    /// reads it first here): `N+` makes the heap's allocations fail; a typo stops.
+    @Test func theEnvironmentSwitchesFailureOn() async throws {
+        let failing = try await #require(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            setenv("HAKOGC_FAIL_ALLOC", "1+", 1)
+            let heap = Heap()
+            guard heap.core.allocator.failure == AllocationFailure(at: 1, persistent: true) else { fatalError("not read") }
+            do { _ = try heap.allocate(RawNode.leaf) } catch { fatalError("refused: \(error)") }
+        }
+        #expect(String(decoding: failing.standardErrorContent, as: UTF8.self).contains("refused: out of memory allocating 8 bytes"))
+        let typo = try await #require(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            setenv("HAKOGC_FAIL_ALLOC", "3x", 1)
+            _ = Heap()
+        }
+        #expect(String(decoding: typo.standardErrorContent, as: UTF8.self).contains("HAKOGC_FAIL_ALLOC=3x is not N or N+"))
     }
 
     /// Fails the N-th block request, and every one from the N-th on, for every N

@@ -242,5 +242,11 @@ private func rules(_ heap: Heap) -> Set<HeapViolation.Rule> { Set(heap.checkInva
             heap.collect(.minor)
         }
         #expect(String(decoding: result.standardErrorContent, as: UTF8.self).contains("HakoGC heap verifier: pin:"))
+        // A value that is neither 1 nor 0 stops instead of leaving verification off.
+        let typo = try await #require(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            setenv("HAKOGC_VERIFY", "yes", 1)
+            _ = Heap()
+        }
+        #expect(String(decoding: typo.standardErrorContent, as: UTF8.self).contains("HAKOGC_VERIFY=yes is not 1 or 0"))
     }
 }

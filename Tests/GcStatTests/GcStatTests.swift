@@ -118,7 +118,11 @@ private func gcstat(_ arguments: [String]) throws -> (status: Int32, stdout: Str
         #expect(report.status == 0 && report.stdout == expected)
         #expect(try gcstat(["leaks", "--fail", "--no-source-lines", demo]).status == 1)
         #expect(try gcstat(["leaks", "--fail", try logPath("v1.hgclog")]).status == 0)
-        #expect(try gcstat(["report"]).status == 64)  // ArgumentParser's usage error
+        // Bad usage: 2 with ArgumentParser's message (its own code would be 64).
+        let usage = try gcstat(["report"])
+        #expect(usage.status == 2 && usage.stderr.contains("Missing expected argument"))
+        #expect(try gcstat(["report", "--no-such-flag", demo]).status == 2)
+        #expect(try gcstat(["--help"]).status == 0)
         let hgrm = FileManager.default.temporaryDirectory.appendingPathComponent("gcstat-\(UUID().uuidString).hgrm").path
         defer { try? FileManager.default.removeItem(atPath: hgrm) }
         #expect(try gcstat(["report", "--no-source-lines", "--hgrm", hgrm, demo]).status == 0)

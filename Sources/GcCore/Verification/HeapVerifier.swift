@@ -88,7 +88,10 @@ final class HeapVerifier {
         var slots = 0
         for page in pages {
             firstSlot[page.bits] = slots
-            slots += page.isLarge ? 1 : Page.size / max(Int(page.slotSize), ObjectHeader.size)
+            // Slots handed out (below the bump), not the page's capacity: the array
+            // is made for every verification, and most pages of a small heap are
+            // mostly unused.
+            slots += page.isLarge ? 1 : max(0, (min(Int(page.bump), Page.size) - Page.headerSize) / max(Int(page.slotSize), ObjectHeader.size))
         }
         inbound = Array(repeating: 0, count: slots)
         checkWeakSlots()
