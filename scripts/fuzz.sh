@@ -8,7 +8,9 @@
 # The corpus grows in .build-fuzz/corpus/TARGET, seeded from Fuzz/corpus/TARGET;
 # a crash is written to .build-fuzz/artifacts/TARGET/ and the script exits 1 (rerun
 # the file with HAKOGC_FUZZ_LOG=1 to see the ABI calls). The heap verifier runs
-# after every collection (HAKOGC_VERIFY=1). Exit 0 when the time ran out clean.
+# after every collection (HAKOGC_VERIFY=1; HAKOGC_VERIFY=0 for throughput runs).
+# With -jobs=N, libFuzzer writes each job's output to fuzz-J.log in the current
+# folder. Exit 0 when the time ran out clean.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${1:?usage: scripts/fuzz.sh abi|registry|gcstat SECONDS [--asan] [-- libFuzzer options]}"
@@ -50,7 +52,7 @@ dict=()
 [[ -f "Fuzz/$target.dict" ]] && dict=(-dict="Fuzz/$target.dict")
 log="$artifacts/run.log"
 set +e
-HAKOGC_VERIFY=1 SWIFT_BACKTRACE=enable=no "$binary" "$corpus" "Fuzz/corpus/$target" "${dict[@]}" \
+HAKOGC_VERIFY="${HAKOGC_VERIFY:-1}" SWIFT_BACKTRACE=enable=no "$binary" "$corpus" "Fuzz/corpus/$target" "${dict[@]}" \
   -max_total_time="$seconds" -max_len="$max_len" -timeout=20 -rss_limit_mb=2048 \
   -artifact_prefix="$artifacts/" -print_final_stats=1 "$@" >"$log" 2>&1
 status=$?
