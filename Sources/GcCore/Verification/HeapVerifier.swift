@@ -97,12 +97,14 @@ final class HeapVerifier {
         checkWeakSlots()
         var objects = 0, bytes = 0
         for page in pages {
-            checkPage(page)
+            var allocated = 0
             page.forEachObject { object in
-                objects += 1
+                allocated += 1
                 bytes += core.allocator.slotBytes(of: object)
                 checkObject(object)
             }
+            objects += allocated
+            checkPage(page, allocated: allocated)
         }
         if objects != core.liveObjects || bytes != core.liveBytes {
             report(.counters, nil, "the heap counts \(core.liveObjects) live objects, \(core.liveBytes) bytes; its pages hold \(objects), \(bytes)")
@@ -115,8 +117,10 @@ final class HeapVerifier {
 
     // MARK: Rules
 
-    private func checkPage(_ page: Page) {
-        let address = "page 0x\(String(page.bits, radix: 16))"
+    /// `allocated`: the objects the walk found on the page.
+    private func checkPage(_ page: Page, allocated: Int) {
+        // Formatted only for a report: this runs for every page of every verification.
+        var address: String { "page 0x\(String(page.bits, radix: 16))" }
         if page.isLarge {
             let object = ObjectRef(page.base + Page.headerSize)
             let live: UInt32 = object.bits0 != 0 ? 1 : 0
@@ -129,8 +133,6 @@ final class HeapVerifier {
             report(.page, nil, "\(address): slot size \(page.slotSize), bump \(page.bump), end \(page.end) are not a page's")
             return
         }
-        var allocated = 0
-        page.forEachObject { _ in allocated += 1 }
         if Int(page.liveCount) != allocated { report(.page, nil, "\(address) has live count \(page.liveCount), holds \(allocated) objects") }
         // A loop in the list is caught by counting: more entries than free slots.
         let freeSlots = page.slotCount - allocated
