@@ -41,6 +41,8 @@ extension Harness {
         var h: hgc_heap = 0
         expectStatus(CrossBoundary.hgc_heap_create(&h), HGC_OK, "hgc_heap_create")
         heaps[slot] = ModelHeap(handle: h)
+        pinnedObjects[slot] = 0
+        unfinalized[slot] = []
         note("heap \(slot) = create")
     }
 
@@ -55,20 +57,23 @@ extension Harness {
 
     /// A value for a call on `heap`, from the pool.
     func pick(_ input: inout FuzzInput, heap: Int) -> hgc_value {
-        let mine = strong.indices.filter { strong[$0].heap == heap }
+        let mine = strong[heap]
         let kind = input.byte() % 16
         switch kind {
         case 0..<9 where !mine.isEmpty:
-            return strong[mine[input.byte() % mine.count]].value
+            return mine[input.byte() % mine.count].value
         case 9 where !mine.isEmpty:
-            var v = strong[mine[input.byte() % mine.count]].value
+            var v = mine[input.byte() % mine.count].value
             v.metadata |= UInt64(HGC_FLAG_READONLY)
             return v
         case 10 where !stale.isEmpty:
             return stale[input.byte() % stale.count].value
-        case 11 where !strong.isEmpty || !weak.isEmpty:
-            var v = !weak.isEmpty && input.byte() & 1 == 1 ? weak[input.byte() % weak.count].value : strong.isEmpty
-                ? weak[0].value : strong[input.byte() % strong.count].value
+        case 11 where strong[0].count + strong[1].count + weak[0].count + weak[1].count > 0:
+            let strongCount = strong[0].count + strong[1].count, weakCount = weak[0].count + weak[1].count
+            func strongAt(_ i: Int) -> hgc_value { i < strong[0].count ? strong[0][i].value : strong[1][i - strong[0].count].value }
+            func weakAt(_ i: Int) -> hgc_value { i < weak[0].count ? weak[0][i].value : weak[1][i - weak[0].count].value }
+            var v = weakCount > 0 && input.byte() & 1 == 1 ? weakAt(input.byte() % weakCount) : strongCount == 0
+                ? weakAt(0) : strongAt(input.byte() % strongCount)
             let bit = input.byte() % 192
             switch bit / 64 {
             case 0: v.type_id ^= 1 << UInt64(bit % 64)
@@ -76,13 +81,13 @@ extension Harness {
             default: v.metadata ^= 1 << UInt64(bit % 64)
             }
             return v
-        case 12 where strong.contains { $0.heap != heap }:
-            let others = strong.filter { $0.heap != heap }
+        case 12 where !strong[1 - heap].isEmpty:
+            let others = strong[1 - heap]
             return others[input.byte() % others.count].value
         case 13:
             return hgc_value(type_id: input.byte() & 1 == 0 ? FuzzType.node : FuzzType.leaf, box_handle: input.u64(), metadata: 0)
-        case 14 where weak.contains { $0.heap == heap }:
-            let mineWeak = weak.filter { $0.heap == heap }
+        case 14 where !weak[heap].isEmpty:
+            let mineWeak = weak[heap]
             return mineWeak[input.byte() % mineWeak.count].value
         default:
             return hgc_null()
@@ -124,14 +129,13 @@ extension Harness {
     func finish() {
         for heap in 0..<2 {
             guard let h = heaps[heap]?.handle else { continue }
-            while let i = strong.lastIndex(where: { $0.heap == heap }) {
-                let r = strong[i]
+            while let r = strong[heap].last {
                 inFlight = r.value.box_handle
                 let s = r.pinned ? CrossBoundary.hgc_unpin(h, r.value) : CrossBoundary.hgc_release(h, r.value)
                 inFlight = 0
                 expectStatus(s, HGC_OK, "giving back \(r.value.box_handle) at the end")
-                if r.pinned { objects[r.object].pins -= 1 }
-                retire(strong: i)
+                if r.pinned { pins(r.object, -1) }
+                retire(strong: strong[heap].count - 1, heap: heap)
                 checkFinalized()
             }
             expectStatus(CrossBoundary.hgc_collect(h, HGC_COLLECT_FULL), HGC_OK, "hgc_collect at the end")

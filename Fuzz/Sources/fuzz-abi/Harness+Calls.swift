@@ -29,7 +29,7 @@ extension Harness {
         note("retain \(v.box_handle) → \(s.rawValue) \(out.box_handle)")
         guard case .strong(let i, let view) = classify(v, heap: heap) else { return expectFailure(s, "hgc_retain") }
         expectStatus(s, HGC_OK, "hgc_retain")
-        adopt(out, object: strong[i].object, heap: heap, readonly: strong[i].readonly || view, "hgc_retain")
+        adopt(out, object: strong[heap][i].object, heap: heap, readonly: strong[heap][i].readonly || view, "hgc_retain")
     }
 
     func release(_ v: hgc_value, heap: Int, _ h: hgc_heap) {
@@ -39,9 +39,9 @@ extension Harness {
         inFlight = 0
         note("release \(v.box_handle) → \(s.rawValue)")
         guard case .strong(let i, _) = c else { return expectFailure(s, "hgc_release") }
-        if strong[i].pinned { return expectStatus(s, HGC_ERR_NOT_APPLICABLE, "hgc_release of a pinned value") }
+        if strong[heap][i].pinned { return expectStatus(s, HGC_ERR_NOT_APPLICABLE, "hgc_release of a pinned value") }
         expectStatus(s, HGC_OK, "hgc_release")
-        retire(strong: i)
+        retire(strong: i, heap: heap)
     }
 
     func load(_ v: hgc_value, slot: Int, heap: Int, _ h: hgc_heap) {
@@ -49,7 +49,7 @@ extension Harness {
         let s = CrossBoundary.hgc_load(h, v, UInt32(slot), &out)
         note("load \(v.box_handle).\(slot) → \(s.rawValue) \(out.box_handle)")
         guard case .strong(let i, _) = classify(v, heap: heap) else { return expectFailure(s, "hgc_load") }
-        let object = objects[strong[i].object]
+        let object = objects[strong[heap][i].object]
         guard slot < object.slots.count else { return expectStatus(s, HGC_ERR_BAD_SLOT, "hgc_load slot \(slot)") }
         expectStatus(s, HGC_OK, "hgc_load")
         guard let target = object.slots[slot] else {
@@ -63,17 +63,17 @@ extension Harness {
         let s = CrossBoundary.hgc_store(h, v, UInt32(slot), w)
         note("store \(v.box_handle).\(slot) = \(w.box_handle) → \(s.rawValue)")
         guard case .strong(let i, let view) = into else { return expectFailure(s, "hgc_store") }
-        if strong[i].readonly || view { return expectStatus(s, HGC_ERR_READONLY, "hgc_store into a read-only value") }
-        let object = strong[i].object
+        if strong[heap][i].readonly || view { return expectStatus(s, HGC_ERR_READONLY, "hgc_store into a read-only value") }
+        let object = strong[heap][i].object
         guard slot < objects[object].slots.count else { return expectStatus(s, HGC_ERR_BAD_SLOT, "hgc_store slot \(slot)") }
         switch what {
         case .null:
             expectStatus(s, HGC_OK, "hgc_store null")
-            objects[object].slots[slot] = nil
+            setSlot(object, slot, nil)
         case .strong(let j, let view):
-            if strong[j].readonly || view { return expectStatus(s, HGC_ERR_READONLY, "hgc_store of a read-only value") }
+            if strong[heap][j].readonly || view { return expectStatus(s, HGC_ERR_READONLY, "hgc_store of a read-only value") }
             expectStatus(s, HGC_OK, "hgc_store")
-            objects[object].slots[slot] = strong[j].object
+            setSlot(object, slot, strong[heap][j].object)
         case .weak, .invalid:
             expectFailure(s, "hgc_store of a value the model says is invalid")
         }
@@ -85,9 +85,9 @@ extension Harness {
         note("pin\(bridged ? " bridged" : "") \(v.box_handle) → \(s.rawValue) \(out.box_handle)")
         guard case .strong(let i, let view) = classify(v, heap: heap) else { return expectFailure(s, "hgc_pin") }
         expectStatus(s, HGC_OK, "hgc_pin")
-        let object = strong[i].object
-        objects[object].pins += 1
-        adopt(out, object: object, heap: heap, pinned: true, bridged: bridged, readonly: strong[i].readonly || view, "hgc_pin")
+        let object = strong[heap][i].object
+        pins(object, 1)
+        adopt(out, object: object, heap: heap, pinned: true, bridged: bridged, readonly: strong[heap][i].readonly || view, "hgc_pin")
     }
 
     func unpin(_ v: hgc_value, heap: Int, _ h: hgc_heap) {
@@ -97,10 +97,10 @@ extension Harness {
         inFlight = 0
         note("unpin \(v.box_handle) → \(s.rawValue)")
         guard case .strong(let i, _) = c else { return expectFailure(s, "hgc_unpin") }
-        guard strong[i].pinned else { return expectStatus(s, HGC_ERR_NOT_PINNED, "hgc_unpin of an unpinned value") }
+        guard strong[heap][i].pinned else { return expectStatus(s, HGC_ERR_NOT_PINNED, "hgc_unpin of an unpinned value") }
         expectStatus(s, HGC_OK, "hgc_unpin")
-        objects[strong[i].object].pins -= 1
-        retire(strong: i)
+        pins(strong[heap][i].object, -1)
+        retire(strong: i, heap: heap)
     }
 
     func makeWeak(_ v: hgc_value, heap: Int, _ h: hgc_heap) {
@@ -109,10 +109,10 @@ extension Harness {
         note("make_weak \(v.box_handle) → \(s.rawValue) \(out.box_handle)")
         guard case .strong(let i, let view) = classify(v, heap: heap) else { return expectFailure(s, "hgc_make_weak") }
         expectStatus(s, HGC_OK, "hgc_make_weak")
-        let readonly = strong[i].readonly || view
+        let readonly = strong[heap][i].readonly || view
         expect(out.metadata & UInt64(HGC_FLAG_WEAK) != 0 && (out.metadata & UInt64(HGC_FLAG_READONLY) != 0) == readonly,
                "hgc_make_weak: metadata 0x\(String(out.metadata, radix: 16))")
-        weak.append(WeakRecord(value: out, object: strong[i].object, heap: heap))
+        addWeak(WeakRecord(value: out, object: strong[heap][i].object, heap: heap))
     }
 
     func upgrade(_ v: hgc_value, heap: Int, _ h: hgc_heap) {
@@ -121,10 +121,11 @@ extension Harness {
         note("upgrade \(v.box_handle) → \(s.rawValue) \(out.box_handle)")
         guard case .weak(let i) = classify(v, heap: heap) else { return expectFailure(s, "hgc_upgrade") }
         expectStatus(s, HGC_OK, "hgc_upgrade")
-        let object = weak[i].object
+        let object = weak[heap][i].object
         if out.type_id == HGC_TYPE_NULL && out.box_handle == 0 {
             // Only garbage may upgrade to null; what the model reaches must upgrade.
-            return expect(!reachable(heap: heap)[object], "hgc_upgrade: null for object \(object), which the model reaches")
+            markReachable(heap: heap)
+            return expect(!reached(object), "hgc_upgrade: null for object \(object), which the model reaches")
         }
         adopt(out, object: object, heap: heap, readonly: v.metadata & UInt64(HGC_FLAG_READONLY) != 0, "hgc_upgrade")
     }
@@ -137,7 +138,7 @@ extension Harness {
             return expectFailure(s, "hgc_same")
         }
         expectStatus(s, HGC_OK, "hgc_same")
-        expect((result == 1) == (strong[i].object == strong[j].object), "hgc_same said \(result)")
+        expect((result == 1) == (strong[heap][i].object == strong[heap][j].object), "hgc_same said \(result)")
     }
 
     /// `hgc_payload`, checked; the payload when the model says it is writable.
@@ -148,9 +149,9 @@ extension Harness {
         let s = CrossBoundary.hgc_payload(h, v, &p, &size)
         note("payload \(v.box_handle) → \(s.rawValue)")
         guard case .strong(let i, let view) = classify(v, heap: heap) else { expectFailure(s, "hgc_payload"); return nil }
-        if strong[i].readonly || view { expectStatus(s, HGC_ERR_READONLY, "hgc_payload through a read-only value"); return nil }
+        if strong[heap][i].readonly || view { expectStatus(s, HGC_ERR_READONLY, "hgc_payload through a read-only value"); return nil }
         expectStatus(s, HGC_OK, "hgc_payload")
-        let object = strong[i].object
+        let object = strong[heap][i].object
         expect(size >= (objects[object].isNode ? FuzzType.nodeSize : FuzzType.leafSize), "hgc_payload: size \(size)")
         expect(PayloadWord(p!.load(as: UInt64.self)).id == object, "hgc_payload: the payload does not name object \(object)")
         return p
@@ -166,9 +167,9 @@ extension Harness {
             expect(length == 4, "hgc_to_string(null): length \(length)")
             expectStatus(s, capacity > 4 ? HGC_OK : HGC_ERR_BUFFER_TOO_SMALL, "hgc_to_string(null)")
         case .strong(let i, _):
-            let object = strong[i].object
+            let object = strong[heap][i].object
             guard objects[object].isNode else { return expectStatus(s, HGC_ERR_NOT_APPLICABLE, "hgc_to_string of a leaf") }
-            if misbehaviour(of: strong[i].value, heap: heap) == .liesAboutLength {
+            if misbehaviour(of: strong[heap][i].value, heap: heap) == .liesAboutLength {
                 return expectStatus(s, HGC_ERR_NOT_APPLICABLE, "hgc_to_string with a lying to_string")
             }
             let text = Array("n\(object)".utf8)
@@ -200,10 +201,10 @@ extension Harness {
         case .null:
             expectStatus(s, targetID == HGC_TYPE_NULL ? HGC_OK : HGC_ERR_NOT_APPLICABLE, "hgc_cast(null)")
         case .strong(let i, let view):
-            let object = strong[i].object
+            let object = strong[heap][i].object
             guard typeID(of: object) == targetID else { return expectStatus(s, HGC_ERR_NOT_APPLICABLE, "hgc_cast to another type") }
             expectStatus(s, HGC_OK, "hgc_cast to its own type")
-            adopt(out, object: object, heap: heap, readonly: strong[i].readonly || view, "hgc_cast")
+            adopt(out, object: object, heap: heap, readonly: strong[heap][i].readonly || view, "hgc_cast")
         case .weak, .invalid:
             expectFailure(s, "hgc_cast")
         }

@@ -24,16 +24,18 @@ extension Harness {
         let s = CrossBoundary.hgc_heap_destroy(h)
         note("destroy \(heap) → \(s.rawValue)")
         expectStatus(s, HGC_OK, "hgc_heap_destroy")
-        for r in strong where r.heap == heap { stale.append((r.value, h)) }
-        strong.removeAll { $0.heap == heap }
-        for w in weak where w.heap == heap { stale.append((w.value, h)) }
-        weak.removeAll { $0.heap == heap }
+        for r in strong[heap] {
+            stale.append((r.value, h))
+            objects[r.object].handles -= 1
+        }
+        for w in weak[heap] { stale.append((w.value, h)) }
+        (strong[heap], strongIndex[heap], weak[heap], weakIndex[heap]) = ([], [:], [], [:])
+        pinnedObjects[heap] = 0
         heaps[heap] = nil
         destroyedHeaps.append(h)
         checkFinalized()
-        for (id, o) in objects.enumerated() where o.owner == h {
-            expect(o.finalized == 1, "object \(id) finalized \(o.finalized) times when its heap was destroyed")
-        }
+        // Finalized more than once was caught by checkFinalized.
+        expect(unfinalized[heap].isEmpty, "objects \(unfinalized[heap].sorted().prefix(8)) not finalized when their heap was destroyed")
     }
 
     func bridge(register: Int, heap: Int, _ h: hgc_heap) {
@@ -64,10 +66,10 @@ extension Harness {
     /// that would move counts are refused here.
     func markRoots(_ h: hgc_heap) {
         guard let heap = heaps.firstIndex(where: { $0?.handle == h }) else { fail("mark_roots for a heap the model does not know") }
-        for r in strong where r.heap == heap && r.bridged && r.value.box_handle != inFlight {
+        for r in strong[heap] where r.bridged && r.value.box_handle != inFlight {
             expectStatus(CrossBoundary.hgc_bridge_reach(h, r.value), HGC_OK, "hgc_bridge_reach in mark_roots")
         }
-        if let r = strong.first(where: { $0.heap == heap && $0.value.box_handle != inFlight }) {
+        if let r = strong[heap].first(where: { $0.value.box_handle != inFlight }) {
             var out = hgc_value()
             expectStatus(CrossBoundary.hgc_retain(h, r.value, &out), HGC_ERR_REENTRANT, "hgc_retain in mark_roots")
             if !r.pinned {
