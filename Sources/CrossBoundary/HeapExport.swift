@@ -111,13 +111,18 @@ func nullValue() -> hgc_value {
 @_cdecl("hgc_heap_create")
 public func hgc_heap_create(_ out: UnsafeMutablePointer<hgc_heap>?) -> hgc_status {
     guard let out else { return LastError.fail(HGC_ERR_NULL_ARGUMENT, "hgc_heap_create: out_heap is required") }
-    out.pointee = createHeap()
+    guard let heap = createHeap() else { return heapTableFull("hgc_heap_create") }
+    out.pointee = heap
     return HGC_OK
 }
 
-/// A new heap in the heap table. `weakLimits` is the test hook for weak-slot
-/// exhaustion (the ABI's limits otherwise); it is not in hakogc.h.
-func createHeap(weakLimits: WeakHandle.Limits = .abi, trusted: Bool = false) -> hgc_heap {
+func heapTableFull(_ call: String) -> hgc_status {
+    LastError.fail(HGC_ERR_OUT_OF_MEMORY, "\(call): the heap table is full (2^24 - 1 heaps alive, or every slot's generations used); destroy a heap first")
+}
+
+/// A new heap in the heap table (nil when the table is full). `weakLimits` is the
+/// test hook for weak-slot exhaustion (the ABI's limits otherwise); it is not in hakogc.h.
+func createHeap(weakLimits: WeakHandle.Limits = .abi, trusted: Bool = false) -> hgc_heap? {
     BuiltinTypes.ensureRegistered()
     // Salts differ from heap to heap, so one heap's handles fail another's check.
     let salt = UInt16(truncatingIfNeeded: heapsCreated.add(1, ordering: .relaxed).newValue &* 0x9E37)

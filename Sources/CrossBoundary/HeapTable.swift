@@ -80,6 +80,8 @@ enum HeapTable {
     private struct State {
         var used = 0
         var free: [Int] = []
+        /// Slots that may be handed out: `capacity`, lowered by the test hook.
+        var limit = HeapTable.capacity
     }
     private static let state = ProcessLock(State())
 
@@ -142,14 +144,15 @@ enum HeapTable {
     }
 
     /// A handle for `heap`, owned by the calling thread; the table keeps one count.
-    static func insert(_ heap: ForeignHeap) -> UInt64 {
-        state.withLock { state in
+    /// Nil when every slot is live or retired (2²⁴ − 1 heaps alive at once, or about
+    /// 2⁴⁸ created): `hgc_heap_create` reports OUT_OF_MEMORY.
+    static func insert(_ heap: ForeignHeap) -> UInt64? {
+        state.withLock { state -> UInt64? in
             let index: Int
             if let reused = state.free.popLast() {
                 index = reused
             } else {
-                // 2²⁴ − 1 heaps alive at once, or 2⁴⁸ created: not reachable.
-                precondition(state.used < capacity, "HakoGC: the heap table is full (2^24 - 1 heaps)")
+                guard state.used < state.limit else { return nil }
                 index = state.used
                 state.used += 1
             }
@@ -162,6 +165,12 @@ enum HeapTable {
             slot.pointee.word.store(live, ordering: .releasing)
             return live | UInt64(index + 1)
         }
+    }
+
+    /// Test hook: lets only `extra` more slots be handed out than are now (a child
+    /// process fills the table with it; the real limit is 2²⁴ − 1).
+    static func limitFreshSlots(to extra: Int) {
+        state.withLock { state in state.limit = min(capacity, state.used + extra) }
     }
 
     /// Removes a live heap (the caller checked `handle`: its owner thread, through

@@ -9,9 +9,18 @@ import Glibc
 // The slow paths take no heap handle and no lock: an object's page names its heap.
 // Everything else in the ABI works on trusted values too, through `resolveTrusted`.
 
-/// `HAKOGC_ABI_CHECKED=1`, read once, when the first heap is created: every heap
-/// created afterwards is checked, whatever its options ask.
-let forcedChecked: Bool = getenv("HAKOGC_ABI_CHECKED").map { String(cString: $0) == "1" } ?? false
+/// `HAKOGC_ABI_CHECKED=1`, read once, when the first heap is created with
+/// options: every heap created afterwards is checked, whatever its options ask.
+/// `0` or empty: off. Anything else stops the process there — a typo must not leave
+/// a runtime that is being debugged on trusted heaps without a word.
+let forcedChecked: Bool = {
+    guard let raw = getenv("HAKOGC_ABI_CHECKED") else { return false }
+    switch String(cString: raw) {
+    case "1": return true
+    case "0", "": return false
+    case let other: fatalError("HakoGC: HAKOGC_ABI_CHECKED=\(other) is not 1 or 0")
+    }
+}()
 
 @_cdecl("hgc_heap_create_with")
 public func hgc_heap_create_with(
@@ -32,7 +41,8 @@ public func hgc_heap_create_with(
     guard !trusted || o.header_layout == HGC_HEADER_LAYOUT else {
         return LastError.fail(HGC_ERR_ABI_MISMATCH, "hgc_heap_create_with: the caller's inline calls use header layout \(o.header_layout); this library's is \(HGC_HEADER_LAYOUT)")
     }
-    out.pointee = createHeap(trusted: trusted)
+    guard let heap = createHeap(trusted: trusted) else { return heapTableFull("hgc_heap_create_with") }
+    out.pointee = heap
     return HGC_OK
 }
 

@@ -44,7 +44,7 @@ extension Heap {
     /// after the heap is gone, or out of step with `HeapCore.allocate`) corrupts the
     /// heap: this is for the C ABI's trusted mode, which documents that contract.
     public func inlineAllocation(for type: TypeDescriptor) -> InlineAllocation {
-        precondition(type.index != 0, "inlineAllocation(for:): \(type.name) is not registered")
+        if type.index == 0 { fatalError("HakoGC: inlineAllocation(for:): \(type.name) is not registered") }
         let hot = UnsafeMutableRawPointer(core.hot)
         func field<T>(_ path: KeyPath<HotState, T>, as: T.Type) -> UnsafeMutablePointer<T> {
             // SAFETY: a stored field of the HotState `core.hot` points at.

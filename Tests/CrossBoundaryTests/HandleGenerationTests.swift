@@ -32,7 +32,7 @@ import Testing
     /// per slot (the hook; the ABI has 2²⁴ − 1) the slot is exhausted after three
     /// objects: the fourth must get a new slot, and no old weak value may upgrade.
     @Test func exhaustedWeakSlotsAreRetired() {
-        let heap = createHeap(weakLimits: WeakHandle.Limits(slots: 1 << 20, generations: 3))
+        let heap = createHeap(weakLimits: WeakHandle.Limits(slots: 1 << 20, generations: 3))!
         var weaks: [hgc_value] = []
         for i in 0..<10 {
             var v = hgc_value(), w = hgc_value()
@@ -59,7 +59,7 @@ import Testing
     /// Only when every slot the handles can name is in use or retired does
     /// hgc_make_weak refuse, and its message says so.
     @Test func weakSlotSpaceExhaustionIsReportedTruthfully() {
-        let heap = createHeap(weakLimits: WeakHandle.Limits(slots: 2, generations: 2))
+        let heap = createHeap(weakLimits: WeakHandle.Limits(slots: 2, generations: 2))!
         var made = 0
         var refused = HGC_OK
         for _ in 0..<8 {

@@ -217,6 +217,8 @@ hgc_status hgc_type_name(uint64_t type_id, char *buffer, size_t capacity, size_t
 
 typedef uint64_t hgc_heap;
 
+/* HGC_ERR_OUT_OF_MEMORY when the heap table is full (2^24 - 1 heaps alive, or a
+ * slot's generations used up): destroy a heap first. */
 hgc_status hgc_heap_create(hgc_heap *out_heap);
 /* Releases every handle of the heap, runs a full collection and frees the heap. */
 hgc_status hgc_heap_destroy(hgc_heap heap);
@@ -352,10 +354,11 @@ hgc_status hgc_payload_const(hgc_heap heap, hgc_value value, const void **out_pa
  *    runtime that passes a freed or forged value there has a bug, as with
  *    Py_DECREF on a freed object: it is undefined behaviour, not a status. Every
  *    other hgc_ call works in both modes (with the checks that stay cheap).
- * HAKOGC_ABI_CHECKED=1 in the environment (read when the first heap is created)
+ * HAKOGC_ABI_CHECKED=1 in the environment (read by the first hgc_heap_create_with)
  * makes every later heap checked, whatever the options ask: a runtime's user turns
  * checking on without rebuilding (code that calls hgc_trusted_* directly must then
- * ask hgc_heap_mode and use the checked calls). */
+ * ask hgc_heap_mode and use the checked calls). 0 or empty: off; any other value
+ * stops the process with a message, so a typo never leaves checking off. */
 
 #define HGC_MODE_CHECKED 0u
 #define HGC_MODE_TRUSTED 1u

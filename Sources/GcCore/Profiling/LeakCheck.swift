@@ -132,8 +132,9 @@ extension Heap {
     /// whole heap twice: meant for the end of a run and for tests.
     public func leakCheck() -> LeakReport {
         core.ownership.check("leakCheck")
-        precondition(!core.collecting && core.finalizerDepth == 0 && !core.draining && !isRunningTrace,
-                     "HakoGC: leakCheck() called from inside the heap (a finalizer, trace or observer)")
+        if core.collecting || core.finalizerDepth != 0 || core.draining || isRunningTrace {
+            fatalError("HakoGC: leakCheck() called from inside the heap (a finalizer, trace or observer)")
+        }
         core.collect(.full, reason: .explicit)
         let report = core.leakReport()
         core.profiler?.record(report)  // into the attached profile file, if any

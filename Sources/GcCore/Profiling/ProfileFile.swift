@@ -64,8 +64,10 @@ public final class ProfileFile: @unchecked Sendable {
     /// - Throws: `ProfileFileError` when the file cannot be created.
     public init(path: String, label: String = "", sampleRate: Int = ProfileFile.defaultSampleRate,
                 snapshotSeconds: Double = 0) throws(ProfileFileError) {
-        precondition(sampleRate >= 0, "ProfileFile: sampleRate \(sampleRate) is negative")
-        precondition(snapshotSeconds >= 0 && snapshotSeconds < 1e9, "ProfileFile: snapshotSeconds \(snapshotSeconds) is out of range")
+        if sampleRate < 0 { fatalError("HakoGC: ProfileFile: sampleRate \(sampleRate) is negative") }
+        if !(snapshotSeconds >= 0 && snapshotSeconds < 1e9) {
+            fatalError("HakoGC: ProfileFile: snapshotSeconds \(snapshotSeconds) is outside [0, 1e9)")
+        }
         snapshotIntervalNanos = UInt64(snapshotSeconds * 1e9)
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw ProfileFileError(path: path, errno: errno) }

@@ -17,7 +17,8 @@ import Glibc
 ///
 /// The same settings exist as API: `ProfileFile` and `Heap.traceCollections`.
 /// A value that cannot be used (a FILE that cannot be created, a RATE that is not a
-/// number) is reported once on standard error and ignored; the program runs on.
+/// number) is reported once on standard error and ignored; the program runs on. An
+/// empty value is the same as an unset one (`HAKOGC_PROFILE=` is off).
 public struct ProfileSettings: Sendable {
     public var trace = false
     public var profilePath: String? = nil
@@ -28,7 +29,8 @@ public struct ProfileSettings: Sendable {
 
     /// Parses the variables from `lookup` (the process environment by default);
     /// the problems are returned, not printed. Pure: any thread.
-    public static func parse(_ lookup: (String) -> String?) -> (settings: ProfileSettings, problems: [String]) {
+    public static func parse(_ variable: (String) -> String?) -> (settings: ProfileSettings, problems: [String]) {
+        func lookup(_ name: String) -> String? { variable(name).flatMap { $0.isEmpty ? nil : $0 } }
         var s = ProfileSettings()
         var problems: [String] = []
         if let t = lookup("HAKOGC_TRACE") {
@@ -38,7 +40,7 @@ public struct ProfileSettings: Sendable {
             default: problems.append("HAKOGC_TRACE=\(t): expected 1 or 0")
             }
         }
-        if let p = lookup("HAKOGC_PROFILE"), !p.isEmpty { s.profilePath = p }
+        if let p = lookup("HAKOGC_PROFILE") { s.profilePath = p }
         if let t = lookup("HAKOGC_PROFILE_SNAPSHOT") {
             if let n = Double(t), n >= 0, n < 1e9 { s.snapshotSeconds = n } else {
                 problems.append("HAKOGC_PROFILE_SNAPSHOT=\(t): expected seconds ≥ 0; no periodic snapshots")
