@@ -133,7 +133,16 @@ extension HeapCore {
             observer(event)
             finalizerDepth -= 1
         }
-        runDeferredCollection()
+        if reason == .deferred {
+            // What user code asked for while a deferred collection ran is met by
+            // it — except a full one after a minor. Running each request would let a
+            // callback that asks on every collection (a trace, an observer, a bridge's
+            // marking) chain collections without end: found by ABIMisuseTests, a
+            // mark_foreign that asked overflowed the stack.
+            if deferredCollection == .full && kind != .full { runDeferredCollection() } else { deferredCollection = nil }
+        } else {
+            runDeferredCollection()
+        }
         return event
     }
 

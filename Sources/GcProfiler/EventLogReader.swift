@@ -223,7 +223,8 @@ extension EventLogContents {
 public enum EventLogError: Error, CustomStringConvertible {
     /// Neither a version-2 magic nor a version-1 header line.
     case notAnEventLog(path: String)
-    /// Written by a newer format version than `EventLog.version`.
+    /// A format version this reader does not read: newer than `EventLog.version`,
+    /// or one the header's form never carries (binary 0 or 1, JSON other than 1).
     case unsupportedVersion(Int)
     /// A line (version 1, 1-based) that is not a valid record of its kind.
     case malformed(line: Int, reason: String)
@@ -234,7 +235,8 @@ public enum EventLogError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .notAnEventLog(path): "\(path) is not a HakoGC event log (no HAKOGC magic, no header line)"
-        case let .unsupportedVersion(v): "event log version \(v) is newer than this reader (\(EventLog.version))"
+        case let .unsupportedVersion(v) where v > EventLog.version: "event log version \(v) is newer than this reader (\(EventLog.version))"
+        case let .unsupportedVersion(v): "event log version \(v) is not one this reader knows (1 is JSON Lines, \(EventLog.version) binary)"
         case let .malformed(line, reason): "line \(line): \(reason)"
         case let .malformedRecord(offset, reason): "record at byte \(offset): \(reason)"
         }

@@ -50,7 +50,8 @@ public struct EventLogRecords {
         let magic = try file.peek(8)
         if magic.count == 8, Array(magic.prefix(6)) == Array(profileFileMagic.prefix(6)), magic[6] == 0 {
             version = Int(magic[7])
-            guard version <= EventLog.version else { throw EventLogError.unsupportedVersion(version) }
+            // Only version 2 is binary (1 is JSON Lines; 0 was never written).
+            guard version == EventLog.version else { throw EventLogError.unsupportedVersion(version) }
             file.consume(8)
             return
         }

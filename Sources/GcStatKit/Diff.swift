@@ -146,28 +146,41 @@ public struct Threshold: Equatable, CustomStringConvertible {
 
     public static let metrics = ["p50", "p90", "p99", "p99.9", "max", "total-pause", "count", "leaked-bytes",
                                  "leaked-objects", "site-growth", "mmu-1ms", "mmu-10ms", "mmu-100ms"]
+    /// The metrics measured per kind of collection: the only ones a kind prefix fits.
+    static let pauseMetrics = ["p50", "p90", "p99", "p99.9", "max", "total-pause", "count"]
+    static let kinds = ["minor", "full", "full-slice", "all"]
 
-    /// Parses one threshold; nil with a reason for a bad one.
+    /// Parses one threshold; nil with a reason for a bad one. Refused: an empty
+    /// item (a stray comma gates nothing), an unknown metric, a kind prefix on a
+    /// metric that has no kinds (`all.` is the same as no prefix), a value that is
+    /// not a finite number in the metric's unit.
     public static func parse(_ text: String) -> Result<Threshold, ThresholdError> {
+        if text.trimmingCharacters(in: .whitespaces).isEmpty {
+            return .failure(ThresholdError(text: text, reason: "an empty threshold (a stray comma?)"))
+        }
         guard let op = text.firstIndex(where: { $0 == ">" || $0 == "<" }) else {
             return .failure(ThresholdError(text: text, reason: "no > or <"))
         }
         let metric = String(text[..<op]).trimmingCharacters(in: .whitespaces)
-        let base = metric.split(separator: ".", maxSplits: 1).count == 2 && ["minor", "full", "full-slice", "all"].contains(String(metric.split(separator: ".", maxSplits: 1)[0]))
-            ? String(metric.split(separator: ".", maxSplits: 1)[1]) : metric
+        let parts = metric.split(separator: ".", maxSplits: 1).map(String.init)
+        let prefixed = parts.count == 2 && kinds.contains(parts[0])
+        let base = prefixed ? parts[1] : metric
         guard metrics.contains(base) else {
             return .failure(ThresholdError(text: text, reason: "unknown metric \(metric) (one of \(metrics.joined(separator: ", ")), optionally after minor., full., full-slice.)"))
         }
+        if prefixed && parts[0] != "all" && !pauseMetrics.contains(base) {
+            return .failure(ThresholdError(text: text, reason: "\(base) has no kinds: \(parts[0]). fits only \(pauseMetrics.joined(separator: ", "))"))
+        }
         let raw = String(text[text.index(after: op)...]).trimmingCharacters(in: .whitespaces)
         let bound: Bound
-        if raw.hasSuffix("%"), let v = Double(raw.dropLast()), raw.hasPrefix("+") || raw.hasPrefix("-") {
+        if raw.hasSuffix("%"), let v = Double(raw.dropLast()), v.isFinite, raw.hasPrefix("+") || raw.hasPrefix("-") {
             bound = .relative(v)
-        } else if let v = absolute(raw, metric: base) {
+        } else if let v = absolute(raw, metric: base), v.isFinite {
             bound = .absolute(v)
         } else {
-            return .failure(ThresholdError(text: text, reason: "cannot read \(raw) (a number with a unit: 2ms, 500us, 1MiB; or +10%)"))
+            return .failure(ThresholdError(text: text, reason: "cannot read \(raw) (a finite number with a unit: 2ms, 500us, 1MiB; or +10%)"))
         }
-        return .success(Threshold(metric: metric, greater: text[op] == ">", bound: bound, text: text))
+        return .success(Threshold(metric: prefixed && parts[0] == "all" ? base : metric, greater: text[op] == ">", bound: bound, text: text))
     }
 
     /// A value in the metric's own unit: nanoseconds for pauses, bytes, a count, a share.

@@ -245,7 +245,8 @@ struct Diff: ParsableCommand {
 
     func run() throws {
         var thresholds: [Threshold] = []
-        for text in failIf.flatMap({ $0.split(separator: ",").map(String.init) }) {
+        // Empty items are kept, so that a stray comma is refused rather than dropped.
+        for text in failIf.flatMap({ $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }) {
             switch Threshold.parse(text) {
             case .success(let t): thresholds.append(t)
             case .failure(let e):

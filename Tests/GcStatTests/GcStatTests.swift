@@ -10,7 +10,7 @@ import Testing
 //   for log in demo v1; do .build/debug/gcstat report --no-source-lines Tests/GcStatTests/Logs/$log.hgclog > Tests/GcStatTests/Logs/$log.report.txt; ... done
 // after a deliberate change, and read the diff.
 
-private func logPath(_ name: String) throws -> String {
+func logPath(_ name: String) throws -> String {
     try #require(Bundle.module.path(forResource: "Logs/\(name)", ofType: nil))
 }
 
@@ -19,7 +19,7 @@ private func golden(_ name: String) throws -> String {
 }
 
 /// The gcstat binary built beside the test bundle.
-private func gcstat(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+func gcstat(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
     let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     let candidates = [bundle.appendingPathComponent("gcstat"), bundle.deletingLastPathComponent().appendingPathComponent("gcstat")]
     let binary = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) })

@@ -173,6 +173,24 @@ func failingHeap() -> Heap {
         #expect(heap.checkInvariants() == [])
     }
 
+    /// A trace that asks for a collection on every call, on a live object: the
+    /// deferred collection runs once, and what is asked during it is met by it —
+    /// not another collection each time (which never ended: a stack overflow).
+    @Test func aTraceThatAlwaysAsksForACollectionDoesNotChainThem() {
+        let heap = manualHeap()
+        let action = TraceAction()
+        var asked = 0
+        let live = GcRc(TraceActor(action: action), in: heap)
+        live.mutate { $0.next = live.copy() }  // a cycle: a candidate, traced by every collection
+        action.run = { asked += 1; heap.collect(.full) }
+        let before = heap.statistics().fullCollections
+        heap.collect(.full)
+        #expect(asked >= 2 && heap.statistics().fullCollections == before + 2, "asked \(asked), full collections \(heap.statistics().fullCollections - before)")
+        heap.collect(.minor)
+        action.run = nil
+        live.mutate { $0.next = nil }
+    }
+
     /// S57: `collect` from a type's outsideBytes function is deferred too.
     @Test func collectFromOutsideBytesIsDeferred() throws {
         let heap = manualHeap()
