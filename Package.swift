@@ -7,6 +7,11 @@ import PackageDescription
 // GcCore also poisons every freed slot's payload (HAKOGC_ASAN), so a read through a
 // stale reference is reported. Normal builds link jemalloc and poison nothing.
 let sanitizer = Context.environment["HAKOGC_SANITIZE"]
+// A mistyped sanitizer would build without jemalloc and without poisoning, and the
+// run would look like a sanitizer run: refused.
+if let sanitizer, sanitizer != "address" && sanitizer != "thread" {
+    fatalError("HAKOGC_SANITIZE=\(sanitizer) is not address or thread")
+}
 let systemMalloc = sanitizer != nil || Context.environment["HAKOGC_SYSTEM_MALLOC"] != nil
 // The installed C library (scripts/install-lib.sh) sets HAKOGC_MMAP_PAGES: no jemalloc,
 // whose initial-exec TLS cannot be dlopen-ed into a running process; heap pages are
@@ -80,7 +85,7 @@ let package = Package(
         .testTarget(name: "GcTypesTests", dependencies: ["GcTypes"]),
         .testTarget(name: "CrossBoundaryTests", dependencies: ["CrossBoundary", "GcCore"]),
         .testTarget(name: "GcProfilerTests", dependencies: ["GcProfiler", "GcCore"]),
-        .testTarget(name: "GcStatTests", dependencies: ["GcStatKit", "GcProfiler", "GcCore"], resources: [.copy("Logs")]),
+        .testTarget(name: "GcStatTests", dependencies: ["GcStatKit", "GcProfiler", "GcCore", "GcTestSupport"], resources: [.copy("Logs")]),
         .testTarget(
             name: "StressTests", dependencies: ["GcCore", "GcTypes", "GcTestSupport"],
             path: "StressTests"),

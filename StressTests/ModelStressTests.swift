@@ -8,10 +8,10 @@ import Testing
 /// `HAKOGC_STRESS_SEED` replays one seed.
 enum StressBudget {
     static var seconds: Double {
-        ProcessInfo.processInfo.environment["HAKOGC_STRESS_SECONDS"].flatMap(Double.init) ?? 10
+        testSetting("HAKOGC_STRESS_SECONDS", Double.init, where: { $0 >= 0 && $0.isFinite }) ?? 10
     }
     static var fixedSeed: UInt64? {
-        ProcessInfo.processInfo.environment["HAKOGC_STRESS_SEED"].flatMap { UInt64($0) }
+        testSetting("HAKOGC_STRESS_SEED") { UInt64($0) }
     }
     static func baseSeed() -> UInt64 { fixedSeed ?? UInt64.random(in: 1...UInt64(UInt32.max)) }
     /// Steps per model run: `HAKOGC_STRESS_STEPS`, or `standard`. The
@@ -19,7 +19,7 @@ enum StressBudget {
     /// build under TSan takes about 8 ms a step, and what it checks there is heaps on
     /// several threads, not long runs.
     static func steps(_ standard: Int) -> Int {
-        ProcessInfo.processInfo.environment["HAKOGC_STRESS_STEPS"].flatMap { Int($0) } ?? standard
+        testSetting("HAKOGC_STRESS_STEPS", { Int($0) }, where: { $0 > 0 }) ?? standard
     }
 }
 

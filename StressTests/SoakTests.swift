@@ -12,10 +12,10 @@ import Testing
 /// seed (`HAKOGC_STRESS_SEED` replays it in the model stress).
 @Suite struct SoakTests {
     static var operations: Int? {
-        ProcessInfo.processInfo.environment["HAKOGC_SOAK_OPS"].flatMap { Int($0) }
+        testSetting("HAKOGC_SOAK_OPS", { Int($0) }, where: { $0 > 0 })
     }
     static var threads: Int {
-        ProcessInfo.processInfo.environment["HAKOGC_SOAK_THREADS"].flatMap { Int($0) } ?? 4
+        testSetting("HAKOGC_SOAK_THREADS", { Int($0) }, where: { $0 > 0 }) ?? 4
     }
 
     @Test(.enabled(if: SoakTests.operations != nil)) func soak() {

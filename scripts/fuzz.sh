@@ -16,6 +16,7 @@ cd "$(dirname "$0")/.."
 target="${1:?usage: scripts/fuzz.sh abi|registry|gcstat SECONDS [--asan] [-- libFuzzer options]}"
 seconds="${2:?usage: scripts/fuzz.sh abi|registry|gcstat SECONDS [--asan] [-- libFuzzer options]}"
 shift 2
+[[ "$seconds" =~ ^[0-9]+$ ]] || { echo "scripts/fuzz.sh: SECONDS=$seconds is not a whole number" >&2; exit 2; }
 asan=""
 if [[ "${1:-}" == "--asan" ]]; then asan=1; shift; fi
 if [[ "${1:-}" == "--" ]]; then shift; fi

@@ -12,6 +12,22 @@
 #   HAKOGC_SKIP_SANITIZERS=1 scripts/test.sh    leave out the sanitizer runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A mistyped budget must not run the defaults without a word (docs/reliability.md, V15).
+for v in HAKOGC_STRESS_SECONDS HAKOGC_VERIFY_STRESS_SECONDS HAKOGC_FUZZ_SECONDS; do
+  if [[ -n "${!v:-}" && ! "${!v}" =~ ^[0-9]+([.][0-9]+)?$ ]]; then
+    echo "scripts/test.sh: $v=${!v} is not a number of seconds" >&2; exit 2
+  fi
+done
+# The same for the build setting: the manifest refuses a mistyped sanitizer (V14),
+# and this script a mistyped budget (itself, run with one).
+mkdir -p .build
+if HAKOGC_SANITIZE=adress swift package dump-package >/dev/null 2>.build/sanitize-typo.err \
+   || ! grep -q "HAKOGC_SANITIZE=adress is not address or thread" .build/sanitize-typo.err; then
+  echo "scripts/test.sh: a mistyped HAKOGC_SANITIZE was not refused" >&2; exit 1
+fi
+if HAKOGC_FUZZ_SECONDS=ten scripts/test.sh 2>/dev/null; then
+  echo "scripts/test.sh: HAKOGC_FUZZ_SECONDS=ten was not refused" >&2; exit 1
+fi
 scripts/install-deps.sh time  # GNU time: the gcstat memory test reads peak memory with it
 swift build --build-tests
 swift test --skip-build --skip StressTests

@@ -173,6 +173,17 @@ enum HeapTable {
         state.withLock { state in state.limit = min(capacity, state.used + extra) }
     }
 
+    /// Test hook: moves the live heap `handle` names to the last generation its
+    /// slot can have, and returns the handle that names it now (`handle` is stale).
+    static func ageToLastGeneration(_ handle: UInt64) -> UInt64 {
+        state.withLock { _ in
+            let index = Int(handle & indexMask) - 1
+            let live = liveWord(index, generationLimit)
+            publishedSlot(index).pointee.word.store(live, ordering: .releasing)
+            return live | UInt64(index + 1)
+        }
+    }
+
     /// Removes a live heap (the caller checked `handle`: its owner thread, through
     /// `lookup`). Its handles are refused from now on. Returns the table's count on
     /// the object: the caller releases it once it no longer uses the object. Nil if

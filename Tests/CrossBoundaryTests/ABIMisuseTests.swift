@@ -85,6 +85,17 @@ enum Script {
     }
 }
 
+/// A heap made by `hgc_heap_create_with` in `mode` (0 if that failed).
+func heapWithOptions(mode: UInt32, reserved: UInt32 = 0) -> hgc_heap {
+    var options = hgc_heap_options()
+    options.size = UInt32(MemoryLayout<hgc_heap_options>.size)
+    options.mode = mode
+    options.header_layout = HGC_HEADER_LAYOUT
+    options.reserved = reserved
+    var h: hgc_heap = 0
+    return CrossBoundary.hgc_heap_create_with(&options, &h) == HGC_OK ? h : 0
+}
+
 func statusText(_ s: hgc_status) -> String { String(cString: CrossBoundary.hgc_status_string(s)) }
 
 @Suite(.serialized) struct ABIMisuseTests {
@@ -135,13 +146,8 @@ func statusText(_ s: hgc_status) -> String { String(cString: CrossBoundary.hgc_s
 
     /// C38 and C50: `reserved` must be 0.
     @Test func reservedFieldsMustBeZero() {
-        var options = hgc_heap_options()
-        options.size = UInt32(MemoryLayout<hgc_heap_options>.size)
-        options.mode = HGC_MODE_CHECKED
-        options.header_layout = HGC_HEADER_LAYOUT
-        options.reserved = 1
-        var h: hgc_heap = 0
-        #expect(CrossBoundary.hgc_heap_create_with(&options, &h) == HGC_ERR_NOT_APPLICABLE)
+        #expect(heapWithOptions(mode: HGC_MODE_CHECKED, reserved: 1) == 0)
+        #expect(String(cString: CrossBoundary.hgc_last_error()).contains("reserved"))
         let heap = Script.reset()
         var bridge = hgc_bridge()
         bridge.size = UInt32(MemoryLayout<hgc_bridge>.size)
@@ -231,6 +237,67 @@ func statusText(_ s: hgc_status) -> String { String(cString: CrossBoundary.hgc_s
         }
     }
 
+    /// C34: after another thread took the heap, the old owner gets WRONG_THREAD
+    /// and the new one is served; taking it back works the same way.
+    @Test func theOldOwnerGetsWrongThreadAfterATransfer() {
+        let h = Script.reset()
+        final class Box: @unchecked Sendable { var statuses: [hgc_status] = [] }
+        let box = Box()
+        let taker = Thread {
+            box.statuses.append(CrossBoundary.hgc_heap_transfer(h))
+            box.statuses.append(CrossBoundary.hgc_collect(h, HGC_COLLECT_MINOR))
+        }
+        taker.start()
+        while !taker.isFinished { usleep(1000) }
+        #expect(box.statuses == [HGC_OK, HGC_OK])
+        #expect(CrossBoundary.hgc_collect(h, HGC_COLLECT_MINOR) == HGC_ERR_WRONG_THREAD)
+        #expect(CrossBoundary.hgc_heap_transfer(h) == HGC_OK)
+        #expect(CrossBoundary.hgc_collect(h, HGC_COLLECT_MINOR) == HGC_OK)
+        #expect(CrossBoundary.hgc_heap_destroy(h) == HGC_OK)
+    }
+
+    /// C35: a heap slot destroyed at its last generation is retired: its handle
+    /// stays refused and the slot is never handed out again (in a child: the table
+    /// is the process's).
+    @Test func aSlotAtItsLastGenerationIsRetired() async {
+        await #expect(processExitsWith: .success) {
+            var h: hgc_heap = 0
+            guard CrossBoundary.hgc_heap_create(&h) == HGC_OK else { exit(1) }
+            let aged = HeapTable.ageToLastGeneration(h)
+            guard CrossBoundary.hgc_collect(h, HGC_COLLECT_MINOR) == HGC_ERR_HEAP_DESTROYED,  // the old generation's handle
+                  CrossBoundary.hgc_collect(aged, HGC_COLLECT_MINOR) == HGC_OK,
+                  CrossBoundary.hgc_heap_destroy(aged) == HGC_OK else { exit(2) }
+            var next: hgc_heap = 0
+            guard CrossBoundary.hgc_heap_create(&next) == HGC_OK else { exit(3) }
+            let sameSlot = next & HeapTable.indexMask == aged & HeapTable.indexMask
+            let refused = CrossBoundary.hgc_collect(aged, HGC_COLLECT_MINOR) == HGC_ERR_HEAP_DESTROYED
+            exit(!sameSlot && refused ? 0 : 4)
+        }
+    }
+
+    /// C19: C may not make an allocator for a type registered from Swift.
+    @Test func noTrustedAllocatorForASwiftType() throws {
+        let swiftType = try TypeRegistry.shared.register(TypeDescriptor(
+            name: "hako.tests/SwiftOnlyAllocator", typeID: TypeID.hash("hako.tests/SwiftOnlyAllocator"), payloadSize: 16, acyclic: true,
+            trace: nil, drop: { _ in }, finalize: nil, userData: nil, swiftType: ObjectIdentifier(Int.self)))
+        let h = heapWithOptions(mode: HGC_MODE_TRUSTED)
+        var allocator: UnsafeMutablePointer<hgc_allocator>? = nil
+        #expect(CrossBoundary.hgc_trusted_allocator(h, swiftType.typeID, &allocator) == HGC_ERR_NOT_APPLICABLE)
+        #expect(CrossBoundary.hgc_heap_destroy(h) == HGC_OK)
+    }
+
+    /// T16: trusted values still held after `hgc_heap_destroy` keep their memory
+    /// until released (ASan runs would report a read of freed memory here).
+    @Test func trustedValuesOutliveTheirHeapUntilReleased() {
+        let h = heapWithOptions(mode: HGC_MODE_TRUSTED)
+        var v = hgc_value()
+        #expect(CrossBoundary.hgc_alloc(h, HGC_TYPE_FLOAT, 0, &v) == HGC_OK)
+        hgc_trusted_payload(v).storeBytes(of: 4.5, as: Double.self)
+        #expect(CrossBoundary.hgc_heap_destroy(h) == HGC_OK)
+        #expect(hgc_trusted_payload(v).load(as: Double.self) == 4.5)
+        #expect(hgc_trusted_release(v) == HGC_OK)
+    }
+
     /// C71–C74: profile handles.
     @Test func profileHandlesAreChecked() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("hako-abi-\(UUID().uuidString).hgclog").path
@@ -288,12 +355,7 @@ func statusText(_ s: hgc_status) -> String { String(cString: CrossBoundary.hgc_s
     /// A7, A8: on a trusted heap, `hgc_alloc` and the inline `hgc_trusted_alloc` say
     /// OUT_OF_MEMORY when block requests fail, and earlier values stay good.
     @Test func trustedAllocationReportsOutOfMemory() {
-        var options = hgc_heap_options()
-        options.size = UInt32(MemoryLayout<hgc_heap_options>.size)
-        options.mode = HGC_MODE_TRUSTED
-        options.header_layout = HGC_HEADER_LAYOUT
-        var h: hgc_heap = 0
-        #expect(CrossBoundary.hgc_heap_create_with(&options, &h) == HGC_OK)
+        let h = heapWithOptions(mode: HGC_MODE_TRUSTED)
         guard case .owned(let foreign) = HeapTable.lookup(h, thread: pthread_self()) else { Issue.record("no heap"); return }
         let heap = foreign.takeUnretainedValue().heap
         var first = hgc_value()
@@ -326,12 +388,7 @@ func statusText(_ s: hgc_status) -> String { String(cString: CrossBoundary.hgc_s
     /// which stops with the heap's message.
     @Test func aTrustedRetainAtTheCountLimitStops() async throws {
         let result = try await #require(processExitsWith: .failure, observing: [\.standardErrorContent]) {
-            var options = hgc_heap_options()
-            options.size = UInt32(MemoryLayout<hgc_heap_options>.size)
-            options.mode = HGC_MODE_TRUSTED
-            options.header_layout = HGC_HEADER_LAYOUT
-            var h: hgc_heap = 0
-            _ = CrossBoundary.hgc_heap_create_with(&options, &h)
+            let h = heapWithOptions(mode: HGC_MODE_TRUSTED)
             var v = hgc_value()
             _ = CrossBoundary.hgc_alloc(h, HGC_TYPE_FLOAT, 0, &v)
             let object = ObjectRef(bits: UInt(v.box_handle))!

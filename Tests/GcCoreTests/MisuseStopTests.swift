@@ -179,6 +179,34 @@ final class CallbackBridge: CollectionBridge {
         #expect(standardError(result).contains("HakoGC: bridgeMark of an object of another heap"))
     }
 
+    /// S53: a bridge's marking callback that changes counts stops.
+    @Test func aBridgeThatReleasesWhileMarkingStops() async throws {
+        let result = try await #require(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let (heap, _) = makeHeap()
+            let held = RawNode.make(heap, id: 1)
+            heap.collectionBridge = CallbackBridge { heap in heap.release(held) }
+            heap.collect(.full)
+        }
+        #expect(standardError(result).contains("changed the heap"), "\(standardError(result))")
+    }
+
+    /// S30: once another thread took the heap, the old owner's calls stop (the
+    /// transfer itself must come after the old owner's last call: calls racing with
+    /// it are a data race, which ThreadSanitizer reports).
+    @Test func theOldOwnerIsRefusedAfterATransfer() async throws {
+        let result = try await #require(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let (heap, _) = makeHeap()
+            // The heap crosses threads on purpose: this is the misuse under test.
+            final class Handed: @unchecked Sendable { let heap: Heap; init(_ heap: Heap) { self.heap = heap } }
+            let handed = Handed(heap)
+            let taker = Thread { handed.heap.transferOwnership() }
+            taker.start()
+            while !taker.isFinished { usleep(1000) }
+            heap.collect(.minor)
+        }
+        #expect(standardError(result).contains("HakoGC: collect called on a thread that does not own the heap"))
+    }
+
     /// S58: verification from the observer and from a bridge callback.
     @Test func verifyingFromTheObserverStops() async throws {
         let result = try await #require(processExitsWith: .failure, observing: [\.standardErrorContent]) {

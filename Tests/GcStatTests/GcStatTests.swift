@@ -1,6 +1,7 @@
 import Foundation
 import GcCore
 import GcProfiler
+import GcTestSupport
 @testable import GcStatKit
 import Testing
 
@@ -178,7 +179,7 @@ func gcstat(_ arguments: [String]) throws -> (status: Int32, stdout: String, std
     /// each either read or refused with an `EventLogError`.
     @Test func corruptedLogsAreReadOrRefusedNeverCrash() throws {
         let good = [UInt8](try Data(contentsOf: URL(fileURLWithPath: logPath("demo.hgclog"))))
-        let seed = UInt64(ProcessInfo.processInfo.environment["HAKOGC_STRESS_SEED"] ?? "") ?? 0x5EED
+        let seed = testSetting("HAKOGC_STRESS_SEED") { UInt64($0) } ?? 0x5EED
         var random = seed | 1
         func next() -> UInt64 { random ^= random << 13; random ^= random >> 7; random ^= random << 17; return random }
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("gcstat-fuzz-\(UUID().uuidString).hgclog").path

@@ -1,6 +1,7 @@
 import Foundation
 @testable import GcCore
 import GcProfiler
+import GcTestSupport
 @testable import GcStatKit
 import Testing
 
@@ -110,7 +111,7 @@ private func gcstatPeakMemory(_ arguments: [String]) throws -> (status: Int32, m
     /// from the run's start to its end is tried (the minimum lies on an integer).
     /// Seeded; the seed is printed on failure.
     @Test func mutatorUtilisationMatchesBruteForce() {
-        let seed = UInt64(ProcessInfo.processInfo.environment["HAKOGC_STRESS_SEED"] ?? "") ?? 0x3A7
+        let seed = testSetting("HAKOGC_STRESS_SEED") { UInt64($0) } ?? 0x3A7
         var random = seed | 1
         func next(_ n: UInt64) -> UInt64 { random ^= random << 13; random ^= random >> 7; random ^= random << 17; return random % n }
         for round in 0..<300 {

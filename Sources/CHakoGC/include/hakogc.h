@@ -222,7 +222,9 @@ typedef uint64_t hgc_heap;
 hgc_status hgc_heap_create(hgc_heap *out_heap);
 /* Releases every handle of the heap, runs a full collection and frees the heap. */
 hgc_status hgc_heap_destroy(hgc_heap heap);
-/* Makes the calling thread the owner (the previous owner must have stopped). */
+/* Makes the calling thread the owner (the previous owner must have stopped: a call
+   racing with the transfer is a data race). Afterwards the previous owner's calls
+   return HGC_ERR_WRONG_THREAD. */
 hgc_status hgc_heap_transfer(hgc_heap heap);
 
 /* ---- Boxed values -------------------------------------------------------------
