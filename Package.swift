@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(
             name: "GcCoreTests", dependencies: ["GcCore", "GcTestSupport"], swiftSettings: sanitizerDefines),
         .testTarget(name: "GcTypesTests", dependencies: ["GcTypes"]),
-        .testTarget(name: "CrossBoundaryTests", dependencies: ["CrossBoundary", "GcCore"]),
+        .testTarget(name: "CrossBoundaryTests", dependencies: ["CrossBoundary", "GcCore", "GcTestSupport"]),
         .testTarget(name: "GcProfilerTests", dependencies: ["GcProfiler", "GcCore"]),
         .testTarget(name: "GcStatTests", dependencies: ["GcStatKit", "GcProfiler", "GcCore", "GcTestSupport"], resources: [.copy("Logs")]),
         .testTarget(

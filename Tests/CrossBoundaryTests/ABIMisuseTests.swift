@@ -1,5 +1,6 @@
 import CHakoGC
 import Foundation
+import GcTestSupport
 import Glibc
 import Testing
 @testable import CrossBoundary
@@ -243,12 +244,10 @@ func statusText(_ s: hgc_status) -> String { String(cString: CrossBoundary.hgc_s
         let h = Script.reset()
         final class Box: @unchecked Sendable { var statuses: [hgc_status] = [] }
         let box = Box()
-        let taker = Thread {
+        runOnAnotherThread {
             box.statuses.append(CrossBoundary.hgc_heap_transfer(h))
             box.statuses.append(CrossBoundary.hgc_collect(h, HGC_COLLECT_MINOR))
         }
-        taker.start()
-        while !taker.isFinished { usleep(1000) }
         #expect(box.statuses == [HGC_OK, HGC_OK])
         #expect(CrossBoundary.hgc_collect(h, HGC_COLLECT_MINOR) == HGC_ERR_WRONG_THREAD)
         #expect(CrossBoundary.hgc_heap_transfer(h) == HGC_OK)

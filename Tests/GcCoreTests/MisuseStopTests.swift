@@ -199,9 +199,7 @@ final class CallbackBridge: CollectionBridge {
             // The heap crosses threads on purpose: this is the misuse under test.
             final class Handed: @unchecked Sendable { let heap: Heap; init(_ heap: Heap) { self.heap = heap } }
             let handed = Handed(heap)
-            let taker = Thread { handed.heap.transferOwnership() }
-            taker.start()
-            while !taker.isFinished { usleep(1000) }
+            runOnAnotherThread { handed.heap.transferOwnership() }
             heap.collect(.minor)
         }
         #expect(standardError(result).contains("HakoGC: collect called on a thread that does not own the heap"))
