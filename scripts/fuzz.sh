@@ -5,6 +5,8 @@
 #   scripts/fuzz.sh gcstat 60         the event-log reader and every gcstat view
 #   scripts/fuzz.sh abi 36000 --asan  under AddressSanitizer too (slower; separate build)
 #   scripts/fuzz.sh abi 3600 -- -jobs=2 -workers=2   more libFuzzer options after --
+#   scripts/fuzz.sh abi build         build only (the test command builds all three
+#                                     targets first, then runs them side by side)
 # The corpus grows in .build-fuzz/corpus/TARGET, seeded from Fuzz/corpus/TARGET;
 # a crash is written to .build-fuzz/artifacts/TARGET/ and the script exits 1 (rerun
 # the file with HAKOGC_FUZZ_LOG=1 to see the ABI calls). The heap verifier runs
@@ -16,7 +18,7 @@ cd "$(dirname "$0")/.."
 target="${1:?usage: scripts/fuzz.sh abi|registry|gcstat SECONDS [--asan] [-- libFuzzer options]}"
 seconds="${2:?usage: scripts/fuzz.sh abi|registry|gcstat SECONDS [--asan] [-- libFuzzer options]}"
 shift 2
-[[ "$seconds" =~ ^[0-9]+$ ]] || { echo "scripts/fuzz.sh: SECONDS=$seconds is not a whole number" >&2; exit 2; }
+[[ "$seconds" =~ ^[0-9]+$ || "$seconds" == build ]] || { echo "scripts/fuzz.sh: SECONDS=$seconds is not a whole number" >&2; exit 2; }
 asan=""
 if [[ "${1:-}" == "--asan" ]]; then asan=1; shift; fi
 if [[ "${1:-}" == "--" ]]; then shift; fi
@@ -45,6 +47,7 @@ HAKOGC_FUZZ=1 swift build -c release --scratch-path "$scratch" --product "fuzz-$
   -Xswiftc -sanitize="$sanitize" -Xlinker --allow-multiple-definition 2>&1 | grep -vE "^\[[0-9]+/[0-9]+\]" || true
 binary="$scratch/release/fuzz-$target"
 [[ -x "$binary" ]] || { echo "scripts/fuzz.sh: the build of fuzz-$target failed" >&2; exit 2; }
+[[ "$seconds" == build ]] && exit 0
 
 corpus=".build-fuzz/corpus/$target"
 artifacts=".build-fuzz/artifacts/$target"

@@ -48,8 +48,12 @@ if SWIFT_BACKTRACE=enable=no HAKOGC_FAIL_ALLOC=1+ .build/debug/hako-demo >/dev/n
   echo "HAKOGC_FAIL_ALLOC=1+: the demo ran to the end" >&2; exit 1
 fi
 grep -q "HakoGC: out of memory allocating" .build/fail-alloc.err || { cat .build/fail-alloc.err >&2; exit 1; }
-# The libFuzzer targets, a minute each (docs/reliability.md; longer: scripts/fuzz.sh).
-scripts/fuzz.sh abi "${HAKOGC_FUZZ_SECONDS:-60}"
-scripts/fuzz.sh registry "${HAKOGC_FUZZ_SECONDS:-60}"
-scripts/fuzz.sh gcstat "${HAKOGC_FUZZ_SECONDS:-60}"
+# The libFuzzer targets, a minute each (docs/reliability.md; longer: scripts/fuzz.sh):
+# built one after another, then run side by side (each is single-threaded).
+for t in abi registry gcstat; do scripts/fuzz.sh "$t" build; done
+pids=()
+for t in abi registry gcstat; do scripts/fuzz.sh "$t" "${HAKOGC_FUZZ_SECONDS:-60}" & pids+=($!); done
+failed=0
+for p in "${pids[@]}"; do wait "$p" || failed=1; done
+[[ $failed -eq 0 ]] || { echo "scripts/test.sh: a fuzz target failed (its output is above)" >&2; exit 1; }
 if [[ -z "${HAKOGC_SKIP_SANITIZERS:-}" ]]; then scripts/test-sanitizers.sh; fi
