@@ -28,7 +28,9 @@ public struct PauseTimeline {
     public private(set) var mostLiveBytes = 0
 
     public init(capacity: Int = 20_000) {
-        precondition(capacity > 2 * PauseTimeline.longestKept, "PauseTimeline: capacity \(capacity) is too small")
+        if capacity <= 2 * PauseTimeline.longestKept {
+            fatalError("PauseTimeline: capacity \(capacity) is too small (at least \(2 * PauseTimeline.longestKept + 1))")
+        }
         self.capacity = capacity
     }
 
