@@ -31,6 +31,10 @@ if [[ "$which" == all || "$which" == thread ]]; then
     # from many threads, besides the tests that move heaps between threads.
     # The model stress here is the threaded one, with short runs (a debug build under
     # TSan takes about 8 ms a model step); the single-heap one ran under ASan.
+    # The allocation-failure sweep is left out: single-threaded, it gives TSan nothing
+    # to look at, and under TSan it took 272 s, the whole run's length (the run took
+    # 218 s without it; the sweep runs in the debug and ASan runs).
     HAKOGC_STRESS_STEPS=600 HAKOGC_STRESS_SECONDS=2 HAKOGC_SANITIZE=thread \
-      swift test --skip-build --sanitize=thread --scratch-path .build-tsan --skip referenceModelUnderTimeBudget
+      swift test --skip-build --sanitize=thread --scratch-path .build-tsan --skip referenceModelUnderTimeBudget \
+      --skip everyBlockRequestOfAWorkloadFailsCleanly
 fi
