@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 @testable import GcCore
 import GcTestSupport
@@ -104,10 +105,24 @@ private func workload(_ heap: Heap, _ count: FailureCount) -> [ObjectRef] {
         }
         let count = FailureCount()
         heap.context = count
+        // The profiler records too (samples with their stacks, frees, its buffer
+        // written after collections): its paths run while block requests fail.
+        // The clean run's log is kept to check that it recorded something.
+        let path = failure == nil ? "/tmp/hakogc-failure-sweep-\(getpid()).hgclog" : "/dev/null"
+        let profile = try! ProfileFile(path: path, sampleRate: 512)
+        profile.attach(heap)
         let held = workload(heap, count)
         #expect(heap.checkInvariants() == [], "\(failure.map(\.description) ?? "none")")
         for object in held { heap.release(object) }
         heap.collect(.full)
+        profile.detach(heap)
+        profile.close()
+        #expect(profile.writeErrors == 0)
+        if failure == nil {
+            let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+            #expect(bytes > 16 << 10, "the profiler wrote \(bytes) bytes")  // samples, their stacks and symbols
+            unlink(path)
+        }
         let s = heap.statistics()
         #expect(s.liveObjects == 0 && s.allocatedObjects == s.freedObjects, "\(failure.map(\.description) ?? "none"): \(s.liveObjects) live")
         #expect(heap.core.allocator.unaccountedBlocks == 0, "\(failure.map(\.description) ?? "none"): blocks lost")
