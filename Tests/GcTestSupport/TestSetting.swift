@@ -6,9 +6,6 @@ import Foundation
 /// it — a typo must not run the defaults without a word (docs/reliability.md, V15).
 public func testSetting<T>(_ name: String, _ parse: (String) -> T?, where valid: (T) -> Bool = { _ in true }) -> T? {
     guard let raw = ProcessInfo.processInfo.environment[name], !raw.isEmpty else { return nil }
-    guard let value = parse(raw), valid(value) else {
-        FileHandle.standardError.write(Data("\(name)=\(raw) is not a valid setting\n".utf8))
-        fatalError("\(name)=\(raw) is not a valid setting")
-    }
+    guard let value = parse(raw), valid(value) else { fatalError("\(name)=\(raw) is not a valid setting") }
     return value
 }
